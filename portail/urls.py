@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("", include("portail.public.urls")),
+    path("langue/", login_not_required(set_language), name="set_language"),
+    path("gestion/", admin.site.urls),
+]
