@@ -38,6 +38,9 @@ VAR_DIR = Path(os.environ.get("PORTAIL_VAR_DIR", BASE_DIR / "var"))
 PORTAIL_DEMO = env_bool("PORTAIL_DEMO", True)
 
 SECRET_KEY = read_or_create_secret(env_var="SECRET_KEY", path=VAR_DIR / "secret_key")
+# Mixed into every code and answer hash: a stolen database alone cannot be
+# brute-forced without it.
+PORTAIL_PEPPER = read_or_create_secret(env_var="PORTAIL_PEPPER", path=VAR_DIR / "pepper")
 DEBUG = env_bool("PORTAIL_DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -50,8 +53,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_tasks_db",
     "portail.registry",
+    "portail.accounts",
+    "portail.post",
     "portail.public",
     "portail.demo",
 ]
@@ -64,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portail.accounts.middleware.SessionExpiryMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -71,6 +78,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portail.urls"
+# Every form renders through one set of templates (label, hint, error tied by
+# aria-describedby, error summary): see portail/templates/forms/.
+FORM_RENDERER = "portail.forms.PortailFormRenderer"
 WSGI_APPLICATION = "portail.wsgi.application"
 
 TEMPLATES = [
@@ -119,7 +129,14 @@ if REDIS_URL:
 else:
     # Database cache, shared by every process using the same database (the
     # lockout and rate-limit counters must hold across processes).
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portail_cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portail_cache",
+            # Counters must not be culled by a busy day: keep up to a million entries.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -129,10 +146,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-]
+AUTH_USER_MODEL = "accounts.User"
+# Argon2id with the server-side pepper, for personal codes, provisional codes,
+# secret answers and agents' passwords alike.
+PASSWORD_HASHERS = ["portail.accounts.hashers.PepperedArgon2PasswordHasher"]
+PORTAIL_ARGON2_TIME_COST = env_int("PORTAIL_ARGON2_TIME_COST", 1)
+PORTAIL_ARGON2_MEMORY_KIB = env_int("PORTAIL_ARGON2_MEMORY_KIB", 47104)
+PORTAIL_ARGON2_PARALLELISM = env_int("PORTAIL_ARGON2_PARALLELISM", 1)
 
 # Internationalisation: French first, complete English translation.
 LANGUAGE_CODE = "fr"
@@ -186,17 +206,35 @@ SECURE_CSP = {
 }
 
 LOGIN_URL = "public:member_space"
+LOGIN_REDIRECT_URL = "accounts:home"
+
+# Enrolment, login and recovery rules (see docs/security.md).
+PORTAIL_PROVISIONAL_CODE_DAYS = env_int("PORTAIL_PROVISIONAL_CODE_DAYS", 15)
+PORTAIL_CODE_MAX_ATTEMPTS = env_int("PORTAIL_CODE_MAX_ATTEMPTS", 3)
+PORTAIL_CODE_ORDERS_PER_NIR = env_int("PORTAIL_CODE_ORDERS_PER_NIR", 3)
+PORTAIL_CODE_ORDERS_WINDOW_DAYS = env_int("PORTAIL_CODE_ORDERS_WINDOW_DAYS", 30)
+PORTAIL_CODE_ORDERS_PER_CLIENT = env_int("PORTAIL_CODE_ORDERS_PER_CLIENT", 20)
+PORTAIL_CODE_ORDERS_CLIENT_WINDOW_HOURS = env_int("PORTAIL_CODE_ORDERS_CLIENT_WINDOW_HOURS", 24)
+PORTAIL_LOGIN_MAX_FAILURES = env_int("PORTAIL_LOGIN_MAX_FAILURES", 3)
+PORTAIL_LOCK_BASE_MINUTES = env_int("PORTAIL_LOCK_BASE_MINUTES", 15)
+PORTAIL_LOCK_MAX_MINUTES = env_int("PORTAIL_LOCK_MAX_MINUTES", 24 * 60)
+PORTAIL_LOGIN_FAILURES_PER_CLIENT = env_int("PORTAIL_LOGIN_FAILURES_PER_CLIENT", 30)
+PORTAIL_LOGIN_CLIENT_WINDOW_SECONDS = env_int("PORTAIL_LOGIN_CLIENT_WINDOW_SECONDS", 15 * 60)
+PORTAIL_SESSION_IDLE_SECONDS = env_int("PORTAIL_SESSION_IDLE_SECONDS", 20 * 60)
+PORTAIL_EMAIL_LINK_HOURS = env_int("PORTAIL_EMAIL_LINK_HOURS", 48)
+PORTAIL_RECOVERY_LINK_MINUTES = env_int("PORTAIL_RECOVERY_LINK_MINUTES", 30)
+# "digits": the personal code is 8 to 13 digits (the historical rule);
+# "passphrase": 8 to 64 characters of any kind, checked against common passwords.
+PORTAIL_PERSONAL_CODE_POLICY = os.environ.get("PORTAIL_PERSONAL_CODE_POLICY", "digits")
+# The address members see in links sent by e-mail (no trailing slash).
+PORTAIL_BASE_URL = os.environ.get("PORTAIL_BASE_URL", "http://127.0.0.1:8000")
 
 # E-mail: SMTP in production; in demo mode the demo letterbox keeps every
 # message instead of sending it.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Portail assuré <ne-pas-repondre@portail-assure.example>")
 if PORTAIL_DEMO and not env_bool("PORTAIL_DEMO_SMTP", False):
-    MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {"file_path": VAR_DIR / "sent-mail"},
-        }
-    }
+    # Nothing leaves the machine: each message stays in the demo letterbox.
+    MAILERS = {"default": {"BACKEND": "portail.post.mail.DemoLetterboxBackend"}}
 else:
     MAILERS = {
         "default": {
@@ -211,6 +249,10 @@ else:
             },
         }
     }
+
+# Letters: where rendered PDFs and print batches are filed.
+PORTAIL_LETTERS_DIR = VAR_DIR / "letters"
+PORTAIL_PRINT_BATCHES_DIR = VAR_DIR / "print-batches"
 
 # Who runs the portal: shown on public pages, in the legal notice and letters.
 PORTAIL_FUND_NAME = os.environ.get("PORTAIL_FUND_NAME", "Caisse d'assurance maladie de démonstration")

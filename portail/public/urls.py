@@ -1,12 +1,14 @@
 from django.urls import path
 
+from portail.accounts.views import login_view
 from portail.public.views import public_page
 
 app_name = "public"
 
 urlpatterns = [
     path("", public_page("public/home.html"), name="home"),
-    path("mon-compte/", public_page("public/member_space.html"), name="member_space"),
+    # The member-space entry: log in, or order a provisional code to create the account.
+    path("mon-compte/", login_view, name="member_space"),
     path("assures/", public_page("public/members.html"), name="members"),
     path("comment-ca-marche/", public_page("public/how_it_works.html"), name="how_it_works"),
     path("qui-peut-utiliser-le-portail/", public_page("public/eligibility.html"), name="eligibility"),

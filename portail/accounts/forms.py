@@ -1,0 +1,287 @@
+import datetime as dt
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from portail.accounts.enums import SecretQuestion
+from portail.accounts.policy import (
+    PASSPHRASE,
+    normalise_answer,
+    personal_code_policy,
+    personal_code_rule,
+    personal_code_validate,
+)
+from portail.forms import NumericCodeInput, PortailForm
+from portail.registry.nir import parse_nir
+
+
+class NirField(forms.CharField):
+    """The social-security number, parsed by the registry: cleans to a Nir."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Numéro de sécurité sociale"))
+        kwargs.setdefault(
+            "help_text",
+            _(
+                "13 caractères, ou 15 avec la clé. Vous le trouvez sur votre carte Vitale et vos relevés "
+                "de remboursement. Les espaces sont facultatifs. Exemple : 2 85 07 75 123 456"
+            ),
+        )
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault("error_messages", {"required": _("Saisissez votre numéro de sécurité sociale.")})
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return parse_nir(value)
+
+
+class DateField(forms.CharField):
+    """A date typed as dd/mm/yyyy (also accepted: dashes, dots, or 8 digits)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 12)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "class": "input input--short"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        digits = re.fullmatch(r"\s*(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})\s*", value) or re.fullmatch(
+            r"\s*(\d{2})(\d{2})(\d{4})\s*", value
+        )
+        if digits is None:
+            raise ValidationError(
+                _("Saisissez la date sous la forme jour/mois/année, par exemple 01/01/1970."), code="format"
+            )
+        day, month, year = (int(part) for part in digits.groups())
+        try:
+            date = dt.date(year, month, day)
+        except ValueError:
+            raise ValidationError(
+                _("Cette date n'existe pas : vérifiez le jour (1 à 31) et le mois (1 à 12)."), code="invalid"
+            ) from None
+        if date > dt.date.today() or year < 1900:
+            raise ValidationError(_("Saisissez votre vraie date de naissance, au format jour/mois/année."))
+        return date
+
+
+class PostalCodeField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Code postal de votre domicile"))
+        kwargs.setdefault("help_text", _("5 chiffres, celui de l'adresse connue de votre caisse. Exemple : 69003"))
+        kwargs.setdefault("error_messages", {"required": _("Saisissez le code postal de votre domicile.")})
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"inputmode": "numeric", "autocomplete": "postal-code", "class": "input input--short"}
+            ),
+        )
+        kwargs.setdefault("max_length", 8)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value).replace(" ", "")
+        if not re.fullmatch(r"\d{5}", value):
+            raise ValidationError(_("Le code postal fait 5 chiffres, par exemple 69003."), code="format")
+        return value
+
+
+def _secret_widget(**attrs):
+    if personal_code_policy() == PASSPHRASE:
+        return forms.PasswordInput(attrs={"autocomplete": "new-password", **attrs})
+    return forms.PasswordInput(
+        attrs={"autocomplete": "new-password", "inputmode": "numeric", "class": "input input--code", **attrs}
+    )
+
+
+class LoginForm(PortailForm):
+    nir = NirField()
+    code = forms.CharField(
+        label=_("Code personnel ou code provisoire"),
+        help_text=_(
+            "Votre code personnel, choisi à la création du compte. Première connexion : le code provisoire "
+            "de 8 chiffres reçu par courrier."
+        ),
+        max_length=64,
+        strip=False,
+        error_messages={"required": _("Saisissez votre code personnel ou votre code provisoire.")},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "input input--code"}),
+    )
+
+
+class CodeOrderNirForm(PortailForm):
+    nir = NirField()
+
+
+class CodeOrderIdentityForm(PortailForm):
+    last_name = forms.CharField(
+        label=_("Nom de famille"),
+        help_text=_("Tel qu'il figure sur votre carte Vitale (nom de naissance)."),
+        max_length=100,
+        error_messages={"required": _("Saisissez votre nom de famille.")},
+        widget=forms.TextInput(attrs={"autocomplete": "family-name", "spellcheck": "false"}),
+    )
+    birth_date = DateField(
+        label=_("Date de naissance"),
+        help_text=_("Jour/mois/année. Exemple : 01/01/1970"),
+        error_messages={"required": _("Saisissez votre date de naissance.")},
+    )
+    postal_code = PostalCodeField()
+
+
+class TermsForm(PortailForm):
+    ACCEPT = "accept"
+    REFUSE = "refuse"
+    decision = forms.ChoiceField(
+        label=_("Acceptez-vous les conditions d'utilisation du compte ?"),
+        choices=[
+            (ACCEPT, _("Oui, j'accepte les conditions d'utilisation")),
+            (REFUSE, _("Non, je refuse (aucun compte ne sera créé)")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez « Oui, j'accepte » ou « Non, je refuse ».")},
+    )
+
+
+class PersonalCodeMixin(forms.Form):
+    """The new personal code, typed twice, checked against the policy."""
+
+    def __init__(self, *args, member=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+        self.fields["personal_code"] = forms.CharField(
+            label=_("Nouveau code personnel"),
+            help_text=personal_code_rule(),
+            max_length=64,
+            strip=False,
+            error_messages={"required": _("Choisissez votre code personnel.")},
+            widget=_secret_widget(),
+        )
+        self.fields["personal_code_confirm"] = forms.CharField(
+            label=_("Confirmez le nouveau code personnel"),
+            help_text=_("Saisissez-le une seconde fois, à l'identique."),
+            max_length=64,
+            strip=False,
+            error_messages={"required": _("Saisissez une seconde fois votre code personnel.")},
+            widget=_secret_widget(),
+        )
+
+    def clean_personal_code(self):
+        code = self.cleaned_data["personal_code"]
+        personal_code_validate(
+            code,
+            birth_date=self.member.birth_date if self.member else None,
+            nir_number=self.member.nir if self.member else "",
+        )
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        code, confirm = cleaned.get("personal_code"), cleaned.get("personal_code_confirm")
+        if code and confirm and code != confirm:
+            self.add_error(
+                "personal_code_confirm", _("Les deux codes ne sont pas identiques : saisissez le même code deux fois.")
+            )
+        return cleaned
+
+
+class AccountCodesForm(PersonalCodeMixin, PortailForm):
+    provisional_code = forms.CharField(
+        label=_("Code provisoire reçu par courrier"),
+        help_text=_("Les 8 chiffres imprimés sur la lettre, une nouvelle fois pour confirmer que c'est bien vous."),
+        max_length=20,
+        error_messages={"required": _("Saisissez le code provisoire reçu par courrier.")},
+        widget=NumericCodeInput(attrs={"autocomplete": "one-time-code"}),
+    )
+    secret_question = forms.ChoiceField(
+        label=_("Question secrète"),
+        help_text=_("Elle vous sera posée si vous oubliez votre code personnel. Choisissez-en une dans la liste."),
+        choices=[("", _("Choisissez une question"))] + SecretQuestion.choices,
+        error_messages={"required": _("Choisissez une question secrète dans la liste.")},
+    )
+    secret_answer = forms.CharField(
+        label=_("Votre réponse"),
+        help_text=_("Les majuscules, les accents et les espaces ne comptent pas."),
+        max_length=100,
+        error_messages={"required": _("Saisissez la réponse à votre question secrète.")},
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=True),
+    )
+    secret_answer_confirm = forms.CharField(
+        label=_("Confirmez votre réponse"),
+        max_length=100,
+        error_messages={"required": _("Saisissez une seconde fois la réponse à votre question secrète.")},
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=True),
+    )
+    field_order = [
+        "provisional_code",
+        "personal_code",
+        "personal_code_confirm",
+        "secret_question",
+        "secret_answer",
+        "secret_answer_confirm",
+    ]
+
+    def clean_provisional_code(self):
+        value = self.cleaned_data["provisional_code"].replace(" ", "")
+        if not re.fullmatch(r"\d{8}", value):
+            raise ValidationError(_("Le code provisoire fait 8 chiffres, sans lettre."), code="format")
+        return value
+
+    def clean_secret_answer(self):
+        answer = self.cleaned_data["secret_answer"]
+        if len(normalise_answer(answer)) < 2:
+            raise ValidationError(_("Votre réponse doit compter au moins 2 lettres ou chiffres."))
+        return answer
+
+    def clean(self):
+        cleaned = super().clean()
+        answer, confirm = cleaned.get("secret_answer"), cleaned.get("secret_answer_confirm")
+        if answer and confirm and normalise_answer(answer) != normalise_answer(confirm):
+            self.add_error(
+                "secret_answer_confirm", _("Les deux réponses ne sont pas identiques : saisissez la même réponse.")
+            )
+        return cleaned
+
+
+class EmailForm(PortailForm):
+    email = forms.EmailField(
+        label=_("Adresse e-mail"),
+        help_text=_(
+            "Nous y enverrons un lien pour la confirmer, puis les avis de nouveaux messages. Exemple : nom@exemple.fr"
+        ),
+        max_length=254,
+        error_messages={
+            "required": _("Saisissez votre adresse e-mail."),
+            "invalid": _("Saisissez une adresse e-mail complète, par exemple nom@exemple.fr."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+
+
+class RecoveryRequestForm(PortailForm):
+    nir = NirField()
+    birth_date = DateField(
+        label=_("Date de naissance"),
+        help_text=_("Jour/mois/année. Exemple : 01/01/1970"),
+        error_messages={"required": _("Saisissez votre date de naissance.")},
+    )
+
+
+class SecretAnswerForm(PortailForm):
+    answer = forms.CharField(
+        label=_("Votre réponse"),
+        help_text=_("Les majuscules, les accents et les espaces ne comptent pas."),
+        max_length=100,
+        error_messages={"required": _("Saisissez la réponse à votre question secrète.")},
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class NewPersonalCodeForm(PersonalCodeMixin, PortailForm):
+    pass
