@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
     name = "portail.demo"
-    verbose_name = "Démonstration"
+    verbose_name = _("Démonstration")

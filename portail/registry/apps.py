@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "portail.registry"
-    verbose_name = "Registre des assurés"
+    verbose_name = _("Registre des assurés")

@@ -1,0 +1,93 @@
+"""Run every bench/bench_*.py module's `run(quick: bool) -> dict` and write bench/results/latest.{json,md}.
+
+Django is set up here against a throwaway SQLite database in a temporary directory (PORTAIL_VAR_DIR and
+DATABASE_URL are set before Django is imported), so the developer's var/ is never touched.
+"""
+
+import argparse
+import datetime
+import importlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+
+
+def setup_django(var_dir: Path) -> None:
+    os.environ["PORTAIL_VAR_DIR"] = str(var_dir)
+    os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'bench.sqlite3'}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portail.settings"
+    sys.path.insert(0, str(BENCH_DIR.parent))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def machine() -> dict:
+    import django
+    from django.db import connection
+
+    memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_bytes / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database": f"{connection.vendor} {connection.Database.sqlite_version}"
+        if connection.vendor == "sqlite"
+        else connection.vendor,
+    }
+
+
+def to_markdown(report: dict) -> str:
+    lines = ["# Benchmark results", ""]
+    lines += [f"- {key}: {value}" for key, value in report["machine"].items()]
+    lines += [f"- quick: {report['quick']}", ""]
+    for name, figures in report["benchmarks"].items():
+        lines += [f"## {name}", "", "| figure | value |", "|---|---|"]
+        lines += [f"| {key} | {value} |" for key, value in figures.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller data and fewer repeats")
+    parser.add_argument("only", nargs="*", help="run only these modules (e.g. bench_import_members)")
+    arguments = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="portail-bench-") as tmp:
+        setup_django(Path(tmp))
+        names = sorted(path.stem for path in BENCH_DIR.glob("bench_*.py"))
+        if arguments.only:
+            names = [name for name in names if name in arguments.only]
+        report = {"machine": machine(), "quick": arguments.quick, "benchmarks": {}}
+        for name in names:
+            print(f"== {name}", flush=True)
+            started = time.perf_counter()
+            figures = importlib.import_module(f"bench.{name}").run(quick=arguments.quick)
+            figures["wall_seconds"] = round(time.perf_counter() - started, 1)
+            report["benchmarks"][name] = figures
+            for key, value in figures.items():
+                print(f"   {key}: {value}", flush=True)
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS_DIR / "latest.md").write_text(to_markdown(report))
+    print(f"Results written to {RESULTS_DIR / 'latest.json'} and latest.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
