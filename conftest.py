@@ -1,5 +1,7 @@
 import pytest
 
+pytest_plugins = ["portail.testing.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
