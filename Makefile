@@ -64,8 +64,8 @@ format: install
 
 .PHONY: messages
 messages: install
-	cd portail && ../$(MANAGE) makemessages --locale en --no-obsolete --add-location file
-	$(MANAGE) compilemessages --locale en
+	cd portail && ../$(PY) ../manage.py makemessages --locale en --no-obsolete --add-location file
+	cd portail && ../$(PY) ../manage.py compilemessages --locale en
 
 .PHONY: bench
 bench: install
