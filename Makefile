@@ -46,7 +46,7 @@ setup: install
 .PHONY: run
 run: setup
 	@echo "Portail assuré: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the task worker)"
-	HOST=$(HOST) WEB_WORKERS=$(WEB_WORKERS) exec $(VENV)/bin/honcho start --port $(PORT) --procfile Procfile
+	PORTAIL_BASE_URL=$${PORTAIL_BASE_URL:-http://$(HOST):$(PORT)} HOST=$(HOST) WEB_WORKERS=$(WEB_WORKERS) exec $(VENV)/bin/honcho start --port $(PORT) --procfile Procfile
 
 .PHONY: test
 test: install

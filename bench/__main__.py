@@ -29,6 +29,7 @@ def setup_django(var_dir: Path) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
 
 
 def machine() -> dict:
@@ -73,6 +74,10 @@ def main() -> int:
         if arguments.only:
             names = [name for name in names if name in arguments.only]
         report = {"machine": machine(), "quick": arguments.quick, "benchmarks": {}}
+        latest = RESULTS_DIR / "latest.json"
+        if arguments.only and latest.exists():
+            # A partial run updates its own figures and keeps the others.
+            report["benchmarks"] = json.loads(latest.read_text())["benchmarks"]
         for name in names:
             print(f"== {name}", flush=True)
             started = time.perf_counter()

@@ -171,6 +171,8 @@ class PersonalCodeMixin(forms.Form):
             error_messages={"required": _("Saisissez une seconde fois votre code personnel.")},
             widget=_secret_widget(),
         )
+        if self.field_order:
+            self.order_fields(self.field_order)
 
     def clean_personal_code(self):
         code = self.cleaned_data["personal_code"]

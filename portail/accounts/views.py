@@ -56,6 +56,14 @@ def _throttled(request, retry_after: int):
     return response
 
 
+def _locked(request, locked_until):
+    return render(
+        request,
+        "accounts/locked.html",
+        {"locked_until": locked_until, "link_minutes": settings.PORTAIL_RECOVERY_LINK_MINUTES},
+    )
+
+
 def _log_member_in(request, user):
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[AUTH_AT] = _now().timestamp()
@@ -93,7 +101,7 @@ def login_view(request):
                 request.session[RECOVERY] = {"account_id": result.account_id, "code_id": result.code_id}
                 return redirect("accounts:recovery_question")
             if result.status is LoginStatus.LOCKED:
-                return render(request, "accounts/locked.html", {"locked_until": result.locked_until})
+                return _locked(request, result.locked_until)
             form.add_error(
                 None,
                 _(
@@ -357,7 +365,7 @@ def recovery_question_view(request):
     locked_until = security.lockout_until(digest=security.nir_digest(account.member.nir), now=now)
     if locked_until is not None:
         del request.session[RECOVERY]
-        return render(request, "accounts/locked.html", {"locked_until": locked_until})
+        return _locked(request, locked_until)
     form = SecretAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if services.secret_answer_check(
@@ -369,7 +377,7 @@ def recovery_question_view(request):
         locked_until = security.lockout_until(digest=security.nir_digest(account.member.nir), now=now)
         if locked_until is not None:
             del request.session[RECOVERY]
-            return render(request, "accounts/locked.html", {"locked_until": locked_until})
+            return _locked(request, locked_until)
         form.add_error("answer", _("Ce n'est pas la réponse enregistrée. Vérifiez l'orthographe et réessayez."))
     return render(
         request,

@@ -26,6 +26,7 @@ from pypdf import PdfWriter
 from portail.post.enums import EmailStatus, LetterStatus
 from portail.post.letters import renderer_for
 from portail.post.models import Email, Letter, PrintBatch
+from portail.post.signals import letters_posted
 from portail.registry.enums import Sex
 
 logger = logging.getLogger(__name__)
@@ -193,9 +194,11 @@ def print_batch_mark_posted(*, batch_id) -> PrintBatch:
         if batch.posted_at is None:
             batch.posted_at = timezone.now()
             batch.save(update_fields=["posted_at"])
-            batch.letters.filter(status=LetterStatus.BATCHED).update(
+            letters = list(batch.letters.filter(status=LetterStatus.BATCHED).select_related("member"))
+            batch.letters.filter(pk__in=[letter.pk for letter in letters]).update(
                 status=LetterStatus.POSTED, posted_at=batch.posted_at
             )
+            letters_posted.send(sender=PrintBatch, letters=letters)
     return batch
 
 

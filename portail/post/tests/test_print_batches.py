@@ -5,6 +5,8 @@ import pytest
 from django.core.management import call_command
 from pypdf import PdfReader
 
+from portail.accounts.enums import SecurityEventKind
+from portail.accounts.models import SecurityEvent
 from portail.post.enums import LetterStatus
 from portail.post.factories import LetterFactory
 from portail.post.models import Letter, PrintBatch
@@ -111,3 +113,14 @@ class TestCommands:
 
         with pytest.raises(CommandError):
             call_command("mark_batch_posted", "999999")
+
+
+@pytest.mark.django_db
+class TestLetterPostedAudit:
+    def test_posting_a_batch_records_one_security_event_per_letter(self):
+        letters = rendered_letters(2)
+        batch = print_batch_export()
+        print_batch_mark_posted(batch_id=batch.pk)
+        print_batch_mark_posted(batch_id=batch.pk)
+        events = SecurityEvent.objects.filter(kind=SecurityEventKind.LETTER_POSTED)
+        assert sorted(events.values_list("member_id", flat=True)) == sorted(letter.member_id for letter in letters)
