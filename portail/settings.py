@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "portail.registry",
     "portail.accounts",
+    "portail.benefits",
     "portail.post",
     "portail.public",
     "portail.demo",
@@ -227,6 +228,15 @@ PORTAIL_RECOVERY_LINK_MINUTES = env_int("PORTAIL_RECOVERY_LINK_MINUTES", 30)
 # "digits": the personal code is 8 to 13 digits (the historical rule);
 # "passphrase": 8 to 64 characters of any kind, checked against common passwords.
 PORTAIL_PERSONAL_CODE_POLICY = os.environ.get("PORTAIL_PERSONAL_CODE_POLICY", "digits")
+# Member services.
+PORTAIL_PAYMENTS_DEFAULT_MONTHS = env_int("PORTAIL_PAYMENTS_DEFAULT_MONTHS", 6)
+# Statements stay online at least this long (the historical service kept 6 months).
+PORTAIL_STATEMENTS_KEEP_MONTHS = env_int("PORTAIL_STATEMENTS_KEEP_MONTHS", 24)
+# Paper duplicates are never refused; this only stops obvious abuse (per member, per 30 days).
+PORTAIL_DUPLICATES_PER_30_DAYS = env_int("PORTAIL_DUPLICATES_PER_30_DAYS", 20)
+# A profile change needs the personal code again when the login is older than this.
+PORTAIL_RECENT_LOGIN_SECONDS = env_int("PORTAIL_RECENT_LOGIN_SECONDS", 5 * 60)
+
 # The address members see in links sent by e-mail (no trailing slash).
 PORTAIL_BASE_URL = os.environ.get("PORTAIL_BASE_URL", "http://127.0.0.1:8000")
 

@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", include("portail.public.urls")),
     path("mon-compte/", include("portail.accounts.urls")),
+    path("mon-compte/", include("portail.benefits.urls")),
     path("langue/", login_not_required(set_language), name="set_language"),
     path("gestion/", admin.site.urls),
     path("demo/", include("portail.demo.urls")),

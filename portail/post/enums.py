@@ -6,6 +6,9 @@ class LetterKind(models.TextChoices):
     """What a postal letter is about. Each kind has one renderer module in portail/post/letters/."""
 
     PROVISIONAL_CODE = "provisional_code", _("Code confidentiel provisoire")
+    MONTHLY_STATEMENT = "monthly_statement", _("Relevé mensuel de remboursements")
+    STATEMENT_DUPLICATE = "statement_duplicate", _("Duplicata d'un relevé mensuel")
+    ACCOUNT_TERMINATED = "account_terminated", _("Confirmation de résiliation du compte")
 
 
 class LetterStatus(models.TextChoices):
