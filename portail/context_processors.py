@@ -1,14 +1,33 @@
 from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# The member space's menu: (URL name, label). The current page is marked aria-current.
+MEMBER_MENU = [
+    ("accounts:home", _("Accueil du compte")),
+    ("benefits:payments", _("Mes paiements")),
+    ("benefits:statements", _("Mes relevés")),
+    ("benefits:doctor", _("Médecin traitant")),
+    ("accounts:profile", _("Mon profil")),
+]
 
 
 def portal(request):
     """Values every page needs: the fund's name, whether demo mode is on, and
-    whether the logged-in member still has to confirm an e-mail address."""
-    account = getattr(getattr(request, "user", None), "account", None) if request.user.is_authenticated else None
+    for a logged-in member the menu and whether an e-mail address awaits confirmation."""
+    user = getattr(request, "user", None)
+    account = getattr(user, "account", None) if user is not None and user.is_authenticated else None
+    active = account is not None and account.status == "active"
+    current = request.resolver_match.view_name if getattr(request, "resolver_match", None) else ""
     return {
         "fund_name": settings.PORTAIL_FUND_NAME,
         "fund_phone": settings.PORTAIL_FUND_PHONE,
         "demo_mode": settings.PORTAIL_DEMO,
-        "email_to_confirm": account is not None and account.status == "active" and not account.email_verified,
-        "member_account": account,
+        "email_to_confirm": active and not account.is_demo and not account.email_verified,
+        "member_account": account if active else None,
+        "member_menu": [
+            {"url": reverse(name), "label": label, "current": name == current} for name, label in MEMBER_MENU
+        ]
+        if active
+        else [],
     }

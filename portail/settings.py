@@ -148,6 +148,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["portail.accounts.backends.PortailModelBackend"]
 # Argon2id with the server-side pepper, for personal codes, provisional codes,
 # secret answers and agents' passwords alike.
 PASSWORD_HASHERS = ["portail.accounts.hashers.PepperedArgon2PasswordHasher"]

@@ -47,6 +47,10 @@ class SecurityEventKind(models.TextChoices):
     EMAIL_VERIFIED = "email_verified", _("Adresse e-mail confirmée")
     RECOVERY_LINK_SENT = "recovery_link_sent", _("Lien de récupération envoyé par e-mail")
     LOGOUT = "logout", _("Déconnexion")
+    EMAIL_CHANGED = "email_changed", _("Adresse e-mail changée")
+    SECRET_QUESTION_CHANGED = "secret_question_changed", _("Question secrète changée")
+    REAUTHENTICATION_FAILED = "reauthentication_failed", _("Code personnel erroné lors d'une modification")
+    ACCOUNT_TERMINATED = "account_terminated", _("Compte résilié")
 
 
 class Outcome(models.TextChoices):

@@ -193,14 +193,9 @@ class PersonalCodeMixin(forms.Form):
         return cleaned
 
 
-class AccountCodesForm(PersonalCodeMixin, PortailForm):
-    provisional_code = forms.CharField(
-        label=_("Code provisoire reçu par courrier"),
-        help_text=_("Les 8 chiffres imprimés sur la lettre, une nouvelle fois pour confirmer que c'est bien vous."),
-        max_length=20,
-        error_messages={"required": _("Saisissez le code provisoire reçu par courrier.")},
-        widget=NumericCodeInput(attrs={"autocomplete": "one-time-code"}),
-    )
+class SecretQuestionMixin(forms.Form):
+    """A secret question from the list, and its answer typed twice."""
+
     secret_question = forms.ChoiceField(
         label=_("Question secrète"),
         help_text=_("Elle vous sera posée si vous oubliez votre code personnel. Choisissez-en une dans la liste."),
@@ -220,20 +215,6 @@ class AccountCodesForm(PersonalCodeMixin, PortailForm):
         error_messages={"required": _("Saisissez une seconde fois la réponse à votre question secrète.")},
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=True),
     )
-    field_order = [
-        "provisional_code",
-        "personal_code",
-        "personal_code_confirm",
-        "secret_question",
-        "secret_answer",
-        "secret_answer_confirm",
-    ]
-
-    def clean_provisional_code(self):
-        value = self.cleaned_data["provisional_code"].replace(" ", "")
-        if not re.fullmatch(r"\d{8}", value):
-            raise ValidationError(_("Le code provisoire fait 8 chiffres, sans lettre."), code="format")
-        return value
 
     def clean_secret_answer(self):
         answer = self.cleaned_data["secret_answer"]
@@ -249,6 +230,30 @@ class AccountCodesForm(PersonalCodeMixin, PortailForm):
                 "secret_answer_confirm", _("Les deux réponses ne sont pas identiques : saisissez la même réponse.")
             )
         return cleaned
+
+
+class AccountCodesForm(PersonalCodeMixin, SecretQuestionMixin, PortailForm):
+    provisional_code = forms.CharField(
+        label=_("Code provisoire reçu par courrier"),
+        help_text=_("Les 8 chiffres imprimés sur la lettre, une nouvelle fois pour confirmer que c'est bien vous."),
+        max_length=20,
+        error_messages={"required": _("Saisissez le code provisoire reçu par courrier.")},
+        widget=NumericCodeInput(attrs={"autocomplete": "one-time-code"}),
+    )
+    field_order = [
+        "provisional_code",
+        "personal_code",
+        "personal_code_confirm",
+        "secret_question",
+        "secret_answer",
+        "secret_answer_confirm",
+    ]
+
+    def clean_provisional_code(self):
+        value = self.cleaned_data["provisional_code"].replace(" ", "")
+        if not re.fullmatch(r"\d{8}", value):
+            raise ValidationError(_("Le code provisoire fait 8 chiffres, sans lettre."), code="format")
+        return value
 
 
 class EmailForm(PortailForm):
@@ -287,3 +292,46 @@ class SecretAnswerForm(PortailForm):
 
 class NewPersonalCodeForm(PersonalCodeMixin, PortailForm):
     pass
+
+
+def _current_code_field():
+    return forms.CharField(
+        label=_("Votre code personnel actuel"),
+        help_text=_("Pour protéger votre compte, confirmez que c'est bien vous."),
+        max_length=64,
+        strip=False,
+        error_messages={"required": _("Saisissez votre code personnel actuel.")},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "input input--code"}),
+    )
+
+
+class ReauthenticationMixin(forms.Form):
+    """Adds the current personal code, first, when the change needs it."""
+
+    def __init__(self, *args, require_current_code=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if require_current_code:
+            self.fields["current_code"] = _current_code_field()
+            self.order_fields(["current_code", *[name for name in self.fields if name != "current_code"]])
+
+
+class EmailChangeForm(ReauthenticationMixin, EmailForm):
+    pass
+
+
+class PersonalCodeChangeForm(ReauthenticationMixin, PersonalCodeMixin, PortailForm):
+    """The current code is always required to change it."""
+
+    def __init__(self, *args, member=None, **kwargs):
+        kwargs["require_current_code"] = True
+        super().__init__(*args, member=member, **kwargs)
+
+
+class SecretQuestionChangeForm(ReauthenticationMixin, SecretQuestionMixin, PortailForm):
+    pass
+
+
+class TerminationForm(ReauthenticationMixin, PortailForm):
+    def __init__(self, *args, **kwargs):
+        kwargs["require_current_code"] = True
+        super().__init__(*args, **kwargs)

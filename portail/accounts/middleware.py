@@ -35,6 +35,8 @@ class SessionExpiryMiddleware:
                     else _("Votre session a duré le temps maximum autorisé : reconnectez-vous."),
                 )
                 return redirect(settings.LOGIN_URL)
-            session[LAST_SEEN] = now
+            # Written at most once a minute: a page view need not cost a session write.
+            if now - last_seen >= 60 or LAST_SEEN not in session:
+                session[LAST_SEEN] = now
             session.setdefault(AUTH_AT, now)
         return self.get_response(request)

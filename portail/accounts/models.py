@@ -38,6 +38,11 @@ class Account(models.Model):
     terms_accepted_at = models.DateTimeField(_("conditions acceptées le"))
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     terminated_at = models.DateTimeField(_("résilié le"), null=True, blank=True)
+    is_demo = models.BooleanField(
+        _("compte de démonstration"),
+        default=False,
+        help_text=_("Ouvert à tous depuis les pages publiques, en lecture seule, avec des données inventées."),
+    )
 
     objects = AccountQuerySet.as_manager()
 

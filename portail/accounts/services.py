@@ -452,3 +452,112 @@ def personal_code_reset(
         security_event_record(
             kind=SecurityEventKind.ACCOUNT_UNLOCKED, member=account.member, client_ip=client_ip, detail="récupération"
         )
+
+
+# --- Profile and termination -------------------------------------------------------
+
+
+def _notify(*, account: Account, to: str, subject: str, template: str, context: dict, kind) -> None:
+    """An e-mail about the account: never a code, an answer or a NIR."""
+    context = {"fund_name": settings.PORTAIL_FUND_NAME, "base_url": settings.PORTAIL_BASE_URL, **context}
+    with translation.override("fr"):
+        body = render_to_string(template, context)
+    email_enqueue(to=to, subject=subject, body=body, kind=kind, member=account.member)
+
+
+def reauthentication_check(*, account: Account, secret: str, client_ip: str | None, now: dt.datetime) -> bool:
+    """The personal code typed again before a change. A wrong one counts toward the lockout."""
+    if account.user.check_password(secret):
+        return True
+    security_event_record(
+        kind=SecurityEventKind.REAUTHENTICATION_FAILED,
+        outcome=Outcome.FAILURE,
+        member=account.member,
+        client_ip=client_ip,
+    )
+    security.lockout_register_failure(digest=nir_digest(account.member.nir), now=now)
+    return False
+
+
+def email_change(*, account: Account, new_email: str, client_ip: str | None) -> None:
+    """Send the verification link to the new address, and a notice to the old one."""
+    old_email = account.email if account.email_verified else ""
+    email_verification_send(account=account, email=new_email, client_ip=client_ip)
+    security_event_record(kind=SecurityEventKind.EMAIL_CHANGED, member=account.member, client_ip=client_ip)
+    if old_email and old_email != new_email:
+        _notify(
+            account=account,
+            to=old_email,
+            subject="Changement d'adresse e-mail de votre compte – Portail assuré",
+            template="accounts/emails/email_changed.txt",
+            context={"new_email": new_email},
+            kind=EmailKind.OTHER,
+        )
+
+
+def _notify_verified(*, account: Account, subject: str, what: str) -> None:
+    if account.email_verified:
+        _notify(
+            account=account,
+            to=account.email,
+            subject=subject,
+            template="accounts/emails/account_changed.txt",
+            context={"what": what},
+            kind=EmailKind.OTHER,
+        )
+
+
+@transaction.atomic
+def personal_code_change(*, account: Account, new_code: str, client_ip: str | None) -> None:
+    account.user.set_password(new_code)
+    account.user.save(update_fields=["password"])
+    security_event_record(kind=SecurityEventKind.PERSONAL_CODE_CHANGED, member=account.member, client_ip=client_ip)
+    _notify_verified(
+        account=account,
+        subject="Votre code personnel a été changé – Portail assuré",
+        what="votre code personnel a été changé",
+    )
+
+
+@transaction.atomic
+def secret_question_change(*, account: Account, question: str, answer: str, client_ip: str | None) -> None:
+    account.secret_question = question
+    account.secret_answer_hash = make_password(normalise_answer(answer))
+    account.save(update_fields=["secret_question", "secret_answer_hash"])
+    security_event_record(kind=SecurityEventKind.SECRET_QUESTION_CHANGED, member=account.member, client_ip=client_ip)
+    _notify_verified(
+        account=account,
+        subject="Votre question secrète a été changée – Portail assuré",
+        what="votre question secrète et sa réponse ont été changées",
+    )
+
+
+@transaction.atomic
+def account_terminate(*, account: Account, client_ip: str | None, now: dt.datetime) -> None:
+    """Close the account: it can no longer log in (every session ends), paper
+    statements come back, a confirmation goes by post (and by e-mail if verified)."""
+    account = Account.objects.select_for_update().select_related("user", "member").get(pk=account.pk)
+    if account.status != AccountStatus.ACTIVE:
+        return
+    account.status = AccountStatus.TERMINATED
+    account.terminated_at = now
+    account.save(update_fields=["status", "terminated_at"])
+    # An inactive user is refused by the authentication backend on its next
+    # request, whichever session or device it comes from.
+    account.user.is_active = False
+    account.user.save(update_fields=["is_active"])
+    letter_enqueue(
+        member=account.member,
+        kind=LetterKind.ACCOUNT_TERMINATED,
+        context={"terminated_on": timezone.localdate(now).isoformat()},
+    )
+    if account.email_verified:
+        _notify(
+            account=account,
+            to=account.email,
+            subject="Votre compte est résilié – Portail assuré",
+            template="accounts/emails/terminated.txt",
+            context={"terminated_on": timezone.localdate(now)},
+            kind=EmailKind.ACCOUNT_TERMINATED,
+        )
+    security_event_record(kind=SecurityEventKind.ACCOUNT_TERMINATED, member=account.member, client_ip=client_ip)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.accounts import views
+from portail.accounts import profile_views, views
 
 app_name = "accounts"
 
@@ -24,4 +24,10 @@ urlpatterns = [
     path("probleme-d-acces/lien/<str:token>/", views.recovery_link_view, name="recovery_link"),
     path("probleme-d-acces/question-secrete/", views.recovery_question_view, name="recovery_question"),
     path("probleme-d-acces/nouveau-code/", views.recovery_new_code_view, name="recovery_new_code"),
+    path("profil/", profile_views.profile_view, name="profile"),
+    path("profil/e-mail/", profile_views.email_change_view, name="email_change"),
+    path("profil/code-personnel/", profile_views.code_change_view, name="code_change"),
+    path("profil/question-secrete/", profile_views.question_change_view, name="question_change"),
+    path("resiliation/", profile_views.terminate_view, name="terminate"),
+    path("resiliation/confirmee/", profile_views.terminated_view, name="terminated"),
 ]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portail.accounts import security, services
+from portail.accounts.decorators import member_view
 from portail.accounts.enums import Outcome, SecurityEventKind
 from portail.accounts.forms import (
     AccountCodesForm,
@@ -33,6 +34,7 @@ from portail.accounts.middleware import AUTH_AT
 from portail.accounts.models import Account
 from portail.accounts.policy import personal_code_rule
 from portail.accounts.services import LoginStatus
+from portail.benefits.models import Payment
 from portail.registry.models import Member
 from portail.registry.nir import parse_nir
 
@@ -65,7 +67,7 @@ def _locked(request, locked_until):
 
 
 def _log_member_in(request, user):
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="portail.accounts.backends.PortailModelBackend")
     request.session[AUTH_AT] = _now().timestamp()
 
 
@@ -128,11 +130,16 @@ def logged_out_view(request):
     return render(request, "accounts/logged_out.html")
 
 
+@member_view
 def home_view(request):
-    account = _member_account(request)
-    if account is None:
-        return redirect("public:member_space")
-    return render(request, "accounts/home.html", {"account": account, "member": account.member})
+    latest = Payment.objects.for_member(request.member).last_months(
+        settings.PORTAIL_PAYMENTS_DEFAULT_MONTHS, today=timezone.localdate()
+    )[:3]
+    return render(
+        request,
+        "accounts/home.html",
+        {"account": request.account, "member": request.member, "latest_payments": latest},
+    )
 
 
 def _member_account(request) -> Account | None:
