@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("portail.public.urls")),
     path("mon-compte/", include("portail.accounts.urls")),
     path("mon-compte/", include("portail.benefits.urls")),
+    path("api/", include("portail.benefits.api_urls")),
     path("langue/", login_not_required(set_language), name="set_language"),
     path("gestion/", admin.site.urls),
     path("demo/", include("portail.demo.urls")),

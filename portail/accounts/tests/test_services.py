@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from portail.accounts import security, services
 from portail.accounts.enums import ProvisionalCodeStatus, SecretQuestion, SecurityEventKind
@@ -17,9 +18,11 @@ PERSONAL_CODE = "48207315"
 
 def issue(member, now=START):
     """Issue a code and read it back from the letter before it is rendered."""
-    provisional = services.provisional_code_issue(member=member, now=now)
-    letter = Letter.objects.get(pk=provisional.letter_id)
-    return provisional, letter.secret_context["code"]
+    # Read it inside the transaction: once it commits, the letter is rendered and the secret wiped.
+    with transaction.atomic():
+        provisional = services.provisional_code_issue(member=member, now=now)
+        code = Letter.objects.get(pk=provisional.letter_id).secret_context["code"]
+    return provisional, code
 
 
 def order(member, now=START, ip="203.0.113.5", **overrides):

@@ -28,7 +28,12 @@ class AccountTerminatedLetter(LetterRenderer):
         page.paragraph(text(_("Ce qui change pour vous :")), style="strong")
         page.numbered_steps(
             [
-                text(_("Vos relevés de remboursements vous seront de nouveau envoyés par courrier, dès le mois prochain.")),
+                text(
+                    _(
+                        "Vos relevés de remboursements vous seront de nouveau envoyés par courrier, "
+                        "dès le mois prochain."
+                    )
+                ),
                 text(_("Vous ne pouvez plus vous connecter à ce compte ; vos remboursements, eux, ne changent pas.")),
                 text(
                     _(
