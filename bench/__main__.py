@@ -30,6 +30,7 @@ def setup_django(var_dir: Path) -> None:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
     call_command("createcachetable", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def machine() -> dict:

@@ -236,6 +236,8 @@ PORTAIL_PAYMENTS_DEFAULT_MONTHS = env_int("PORTAIL_PAYMENTS_DEFAULT_MONTHS", 6)
 PORTAIL_STATEMENTS_KEEP_MONTHS = env_int("PORTAIL_STATEMENTS_KEEP_MONTHS", 24)
 # Paper duplicates are never refused; this only stops obvious abuse (per member, per 30 days).
 PORTAIL_DUPLICATES_PER_30_DAYS = env_int("PORTAIL_DUPLICATES_PER_30_DAYS", 20)
+# Largest body the payment push API accepts (bytes).
+PORTAIL_FEED_MAX_BODY_BYTES = env_int("PORTAIL_FEED_MAX_BODY_BYTES", 5 * 1024 * 1024)
 # A profile change needs the personal code again when the login is older than this.
 PORTAIL_RECENT_LOGIN_SECONDS = env_int("PORTAIL_RECENT_LOGIN_SECONDS", 5 * 60)
 

@@ -22,12 +22,11 @@ from portail.benefits.feed import feed_source_authenticate, payments_import
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 CONTENT_TYPES = frozenset({"application/json", "application/x-ndjson", "application/jsonl"})
 
 
 def max_body_bytes() -> int:
-    return getattr(settings, "PORTAIL_FEED_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+    return settings.PORTAIL_FEED_MAX_BODY_BYTES
 
 
 def _error(status: HTTPStatus, message: str) -> JsonResponse:

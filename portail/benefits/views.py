@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from portail.accounts.decorators import member_view
 from portail.benefits.enums import Payee
 from portail.benefits.models import Payment, months_before
+from portail.benefits.selectors import payment_rows
 from portail.forms import PortailForm
 
 SUMMARY, DETAILED = "resume", "detail"
@@ -86,7 +87,7 @@ def _summary(payments: list[Payment], form: PaymentFilterForm) -> dict:
     to_member = sum((p.amount for p in payments if p.payee == Payee.MEMBER), Decimal("0"))
     to_professionals = sum((p.amount for p in payments if p.payee == Payee.PROFESSIONAL), Decimal("0"))
     return {
-        "payments": payments,
+        "payments": payment_rows(payments),
         "detailed": criteria.get("view") == DETAILED,
         "start_label": _month_label(criteria["start_month"]) if "start_month" in criteria else "",
         "end_label": _month_label(criteria["end_month"]) if "end_month" in criteria else "",
