@@ -13,7 +13,8 @@ from django.core import signing
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portail.accounts import security
 from portail.accounts.enums import (
@@ -335,11 +336,10 @@ def email_verification_send(*, account: Account, email: str, client_ip: str | No
         "hours": settings.PORTAIL_EMAIL_LINK_HOURS,
         "fund_name": settings.PORTAIL_FUND_NAME,
     }
-    with translation.override("fr"):
-        body = render_to_string("accounts/emails/verify_email.txt", context)
+    body = render_to_string("accounts/emails/verify_email.txt", context)
     email_enqueue(
         to=email,
-        subject="Confirmez votre adresse e-mail – Portail assuré",
+        subject=_("Confirmez votre adresse e-mail – Portail assuré"),
         body=body,
         kind=EmailKind.EMAIL_CONFIRMATION,
         member=account.member,
@@ -390,11 +390,10 @@ def recovery_email_request(*, nir: Nir, birth_date: dt.date, client_ip: str | No
         "minutes": settings.PORTAIL_RECOVERY_LINK_MINUTES,
         "fund_name": settings.PORTAIL_FUND_NAME,
     }
-    with translation.override("fr"):
-        body = render_to_string("accounts/emails/recovery.txt", context)
+    body = render_to_string("accounts/emails/recovery.txt", context)
     email_enqueue(
         to=account.email,
-        subject="Choisir un nouveau code personnel – Portail assuré",
+        subject=_("Choisir un nouveau code personnel – Portail assuré"),
         body=body,
         kind=EmailKind.ACCOUNT_RECOVERY,
         member=member,
@@ -460,8 +459,7 @@ def personal_code_reset(
 def _notify(*, account: Account, to: str, subject: str, template: str, context: dict, kind) -> None:
     """An e-mail about the account: never a code, an answer or a NIR."""
     context = {"fund_name": settings.PORTAIL_FUND_NAME, "base_url": settings.PORTAIL_BASE_URL, **context}
-    with translation.override("fr"):
-        body = render_to_string(template, context)
+    body = render_to_string(template, context)
     email_enqueue(to=to, subject=subject, body=body, kind=kind, member=account.member)
 
 
@@ -488,7 +486,7 @@ def email_change(*, account: Account, new_email: str, client_ip: str | None) -> 
         _notify(
             account=account,
             to=old_email,
-            subject="Changement d'adresse e-mail de votre compte – Portail assuré",
+            subject=_("Changement d'adresse e-mail de votre compte – Portail assuré"),
             template="accounts/emails/email_changed.txt",
             context={"new_email": new_email},
             kind=EmailKind.OTHER,
@@ -514,8 +512,8 @@ def personal_code_change(*, account: Account, new_code: str, client_ip: str | No
     security_event_record(kind=SecurityEventKind.PERSONAL_CODE_CHANGED, member=account.member, client_ip=client_ip)
     _notify_verified(
         account=account,
-        subject="Votre code personnel a été changé – Portail assuré",
-        what="votre code personnel a été changé",
+        subject=_("Votre code personnel a été changé – Portail assuré"),
+        what=_("votre code personnel a été changé"),
     )
 
 
@@ -527,8 +525,8 @@ def secret_question_change(*, account: Account, question: str, answer: str, clie
     security_event_record(kind=SecurityEventKind.SECRET_QUESTION_CHANGED, member=account.member, client_ip=client_ip)
     _notify_verified(
         account=account,
-        subject="Votre question secrète a été changée – Portail assuré",
-        what="votre question secrète et sa réponse ont été changées",
+        subject=_("Votre question secrète a été changée – Portail assuré"),
+        what=_("votre question secrète et sa réponse ont été changées"),
     )
 
 
@@ -555,7 +553,7 @@ def account_terminate(*, account: Account, client_ip: str | None, now: dt.dateti
         _notify(
             account=account,
             to=account.email,
-            subject="Votre compte est résilié – Portail assuré",
+            subject=_("Votre compte est résilié – Portail assuré"),
             template="accounts/emails/terminated.txt",
             context={"terminated_on": timezone.localdate(now)},
             kind=EmailKind.ACCOUNT_TERMINATED,

@@ -27,7 +27,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from portail.benefits.enums import ActNature, Payee
 from portail.benefits.models import FeedSource, Payment, PaymentImportRun, PaymentLine
@@ -419,7 +419,10 @@ def payment_parse(*, text: str, today: datetime.date) -> PaymentData:
     if reasons:
         if len(reasons) > REASONS_PER_LINE_MAX:
             more = len(reasons) - REASONS_PER_LINE_MAX
-            reasons = [*reasons[:REASONS_PER_LINE_MAX], _("et %(count)d autres problèmes") % {"count": more}]
+            reasons = [
+                *reasons[:REASONS_PER_LINE_MAX],
+                ngettext("et %(count)d autre problème", "et %(count)d autres problèmes", more) % {"count": more},
+            ]
         raise PaymentRejected(reasons)
     return PaymentData(
         external_id=external_id,

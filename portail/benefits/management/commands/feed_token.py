@@ -38,7 +38,10 @@ class Command(BaseCommand):
             source, token = feed_source_create(name=name)
         except IntegrityError:
             raise CommandError(
-                _("Le système émetteur « %(name)s » existe déjà. Révoquez-le, ou choisissez un autre nom.")
+                _(
+                    "Le système émetteur « %(name)s » existe déjà : choisissez un autre nom, ou renouvelez son jeton "
+                    "dans l'administration."
+                )
                 % {"name": name}
             ) from None
         # The token alone on stdout (TOKEN=$(manage.py feed_token create NAME) works); the notice on stderr.
