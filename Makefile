@@ -18,6 +18,7 @@ FIND_PYTHON := for candidate in python3 python3.13 python3.12; do \
 .PHONY: help
 help:
 	@echo "make run      install, migrate, load demo data, start web server and task worker on http://$(HOST):$(PORT)"
+	@echo "make run-scale  the same on PostgreSQL + Redis (DATABASE_URL, REDIS_URL), WEB_WORKERS and TASK_WORKERS"
 	@echo "make test     install and run the whole test suite"
 	@echo "make lint     ruff check and ruff format --check"
 	@echo "make bench    run the benchmarks under bench/ (QUICK=1 for a short run)"
@@ -47,6 +48,17 @@ setup: install
 run: setup
 	@echo "Portail assuré: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the task worker)"
 	PORTAIL_BASE_URL=$${PORTAIL_BASE_URL:-http://$(HOST):$(PORT)} HOST=$(HOST) WEB_WORKERS=$(WEB_WORKERS) exec $(VENV)/bin/honcho start --port $(PORT) --procfile Procfile
+
+# At scale: PostgreSQL and Redis, N web workers, M task workers, one scheduler.
+# DATABASE_URL=postgresql://... REDIS_URL=redis://... make run-scale WEB_WORKERS=8 TASK_WORKERS=4
+TASK_WORKERS ?= 2
+.PHONY: run-scale
+run-scale: install
+	@[ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ] || { echo "run-scale needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)."; exit 1; }
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	@echo "Portail assuré at scale: http://$(HOST):$(PORT)/ ($(WEB_WORKERS) web workers, $(TASK_WORKERS) task workers)"
+	PORTAIL_BASE_URL=$${PORTAIL_BASE_URL:-http://$(HOST):$(PORT)} HOST=$(HOST) WEB_WORKERS=$(WEB_WORKERS) exec $(VENV)/bin/honcho start --port $(PORT) --procfile Procfile.scale --concurrency worker=$(TASK_WORKERS)
 
 .PHONY: test
 test: install

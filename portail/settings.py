@@ -58,14 +58,18 @@ INSTALLED_APPS = [
     "portail.registry",
     "portail.accounts",
     "portail.benefits",
+    "portail.messaging",
     "portail.post",
+    "portail.operations",
     "portail.public",
     "portail.demo",
 ]
 
 MIDDLEWARE = [
+    "portail.operations.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portail.operations.middleware.MaintenanceMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -127,7 +131,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
+    # Redis holds the cache (lockout and rate-limit counters), the sessions and
+    # the task queue (RQ), shared by every web and worker process on every host.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 else:
     # Database cache, shared by every process using the same database (the
     # lockout and rate-limit counters must hold across processes).
@@ -139,8 +149,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
-
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -274,10 +283,30 @@ PORTAIL_FUND_NAME = os.environ.get("PORTAIL_FUND_NAME", "Caisse d'assurance mala
 PORTAIL_FUND_PHONE = os.environ.get("PORTAIL_FUND_PHONE", "01 00 00 00 00")
 PORTAIL_FUND_ADDRESS = os.environ.get("PORTAIL_FUND_ADDRESS", "1 rue de l'Exemple, 75000 Paris")
 
+# Planned maintenance from the environment (also: `manage.py maintenance on`).
+PORTAIL_MAINTENANCE_UNTIL = os.environ.get("PORTAIL_MAINTENANCE_UNTIL", "")
+PORTAIL_MAINTENANCE_REASON = os.environ.get("PORTAIL_MAINTENANCE_REASON", "")
+PORTAIL_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
+# Logs: one JSON object a line with the request id (PORTAIL_LOG_FORMAT=plain for
+# a terminal); NIRs and codes are masked by the formatter in every case.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "portail.operations.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "portail.operations.logs.JsonFormatter"},
+        "plain": {
+            "()": "portail.operations.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": os.environ.get("PORTAIL_LOG_FORMAT", "json"),
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
