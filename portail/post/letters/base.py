@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from portail.post.letters.layout import LetterPage
+from portail.post.letters.layout import LetterPage, text
 
 RENDERERS: dict[str, "LetterRenderer"] = {}
 
@@ -77,6 +77,15 @@ class LetterRenderer:
         raise NotImplementedError
 
     # Helpers -------------------------------------------------------------------
+
+    def draw_closing(self, page: LetterPage, letter, *, call_us_if: str) -> None:
+        """ "If you did not ask for this, call us", the closing formula and the signature."""
+        page.paragraph(text(call_us_if % {"phone": settings.PORTAIL_FUND_PHONE}), after_mm=5)
+        page.paragraph(
+            text(_("Nous vous prions d'agréer, %(salutation)s l'expression de nos salutations distinguées."))
+            % {"salutation": text(self.salutation(letter.recipient_name))}
+        )
+        page.paragraph(text(_("Le service Portail assuré")), style="strong")
 
     @staticmethod
     def salutation(recipient_name: str) -> str:

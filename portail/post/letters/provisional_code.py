@@ -84,15 +84,4 @@ class ProvisionalCodeLetter(LetterRenderer):
             f"<b>{text(_('Ne donnez jamais ce code à personne.'))}</b> "
             + text(_("Votre caisse ne vous le demandera jamais, ni par téléphone ni par e-mail.")),
         )
-        page.paragraph(
-            text(
-                _("Si vous n'avez pas demandé ce code, appelez-nous au %(phone)s.")
-                % {"phone": settings.PORTAIL_FUND_PHONE}
-            ),
-            after_mm=5,
-        )
-        page.paragraph(
-            text(_("Nous vous prions d'agréer, %(salutation)s l'expression de nos salutations distinguées."))
-            % {"salutation": text(self.salutation(letter.recipient_name))}
-        )
-        page.paragraph(text(_("Le service Portail assuré")), style="strong")
+        self.draw_closing(page, letter, call_us_if=_("Si vous n'avez pas demandé ce code, appelez-nous au %(phone)s."))

@@ -1,6 +1,5 @@
 """The letter confirming that a member closed the online account."""
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,15 +42,6 @@ class AccountTerminatedLetter(LetterRenderer):
                 ),
             ]
         )
-        page.paragraph(
-            text(
-                _("Si vous n'avez pas demandé cette résiliation, appelez-nous au %(phone)s.")
-                % {"phone": settings.PORTAIL_FUND_PHONE}
-            ),
-            after_mm=5,
+        self.draw_closing(
+            page, letter, call_us_if=_("Si vous n'avez pas demandé cette résiliation, appelez-nous au %(phone)s.")
         )
-        page.paragraph(
-            text(_("Nous vous prions d'agréer, %(salutation)s l'expression de nos salutations distinguées."))
-            % {"salutation": text(self.salutation(letter.recipient_name))}
-        )
-        page.paragraph(text(_("Le service Portail assuré")), style="strong")
