@@ -8,6 +8,7 @@ MEMBER_MENU = [
     ("benefits:payments", _("Mes paiements")),
     ("benefits:statements", _("Mes relevés")),
     ("benefits:doctor", _("Médecin traitant")),
+    ("messaging:threads", _("Messagerie")),
     ("accounts:profile", _("Mon profil")),
 ]
 
