@@ -22,6 +22,7 @@ help:
 	@echo "make test     install and run the whole test suite"
 	@echo "make lint     ruff check and ruff format --check"
 	@echo "make bench    run the benchmarks under bench/ (QUICK=1 for a short run)"
+	@echo "make load     load test: 200 simulated members on PostgreSQL + Redis (QUICK=1 for 20 s)"
 	@echo "make messages refresh and compile the English translation catalogue"
 
 $(VENV)/.installed: requirements.lock
@@ -78,6 +79,11 @@ format: install
 messages: install
 	cd portail && ../$(PY) ../manage.py makemessages --locale en --no-obsolete --add-location file
 	cd portail && ../$(PY) ../manage.py compilemessages --locale en
+
+# Load test: 200 simulated members on loopback against PostgreSQL + Redis (see docs/operations.md).
+.PHONY: load
+load: install
+	$(PY) -m bench.load $(if $(QUICK),--quick,)
 
 .PHONY: bench
 bench: install

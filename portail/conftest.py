@@ -1,18 +1,36 @@
+import os
 import uuid
 
 import pytest
+
+# With REDIS_URL set, the suite's cache is the real Redis (the lockout and throttle counters run on the
+# backend production uses), on a database of its own so that nothing else there is touched.
+TEST_REDIS_DB = 9
+
+
+def _test_cache() -> dict:
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    if not redis_url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+    base = redis_url.rsplit("/", 1)[0] if redis_url.rsplit("/", 1)[-1].isdigit() else redis_url.rstrip("/")
+    # A fresh cache per test: a key prefix of its own (the keys expire; the db is the suite's alone).
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"{base}/{TEST_REDIS_DB}",
+        "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "TIMEOUT": 3600,
+    }
 
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     """Tests use a cheaper Argon2id (same algorithm and pepper, less memory),
     run tasks as soon as their transaction commits, and get a fresh cache each
-    (the lockout and throttle counters live there). Letters and print batches
-    are filed under the test's own temporary directory, never under var/."""
+    (the lockout and throttle counters live there: in memory, or on the real
+    Redis when REDIS_URL is set). Letters and print batches are filed under the
+    test's own temporary directory, never under var/."""
     settings.PORTAIL_LETTERS_DIR = tmp_path / "letters"
     settings.PORTAIL_PRINT_BATCHES_DIR = tmp_path / "print-batches"
     settings.PORTAIL_ARGON2_MEMORY_KIB = 1024
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
-    }
+    settings.CACHES = {"default": _test_cache()}

@@ -17,8 +17,11 @@ class SessionExpiryMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    # Health checks must not touch the session (nor the database behind it).
+    SKIP_PATHS = frozenset({"/healthz", "/readyz"})
+
     def __call__(self, request):
-        if request.user.is_authenticated:
+        if request.path not in self.SKIP_PATHS and request.user.is_authenticated:
             now = time.time()
             session = request.session
             last_seen = session.get(LAST_SEEN, now)

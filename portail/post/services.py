@@ -6,11 +6,13 @@ rolled-back transaction sends nothing, a committed one loses nothing.
 """
 
 import csv
+import datetime as dt
 import io
 import logging
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -248,3 +250,85 @@ def email_send(*, email_id) -> Email | None:
     email.last_error = ""
     email.save(update_fields=["status", "sent_at", "last_error"])
     return email
+
+
+# Recovery after a crash ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxRecovery:
+    """What `outbox_recover` found and did."""
+
+    letters_requeued: int
+    emails_requeued: int
+    emails_interrupted: list[int]
+    emails_interrupted_requeued: bool
+    temporary_files_removed: int
+
+
+def outbox_recover(*, older_than: dt.timedelta, retry_failed_emails=False, resend_interrupted=False, now=None):
+    """Enqueue again the letters and e-mails whose task was lost (a worker killed, a queue flushed).
+
+    The database is the outbox: a letter still `queued` or an e-mail still `queued` some time after it
+    was saved has lost its task, or waits behind a long queue. Enqueuing it again is always safe:
+    `letter_render` and `email_send` do nothing to a letter or e-mail already done, so a second task
+    for the same row is a no-op.
+
+    An e-mail left `sending` was claimed by a worker that died while handing it to the mail server:
+    nobody can tell whether it left. It is only reported (at most once), unless `resend_interrupted`
+    says to send it again (at least once). Failed e-mails are enqueued again with `retry_failed_emails`.
+    Temporary files that a killed render left beside the letters are removed.
+    """
+    from portail.post.tasks import email_send_task, letter_render_task
+
+    now = now or timezone.now()
+    cutoff = now - older_than
+    letters = Letter.objects.filter(status=LetterStatus.QUEUED, created_at__lte=cutoff)
+    letter_ids = list(letters.order_by("pk").values_list("pk", flat=True))
+    for letter_id in letter_ids:
+        letter_render_task.enqueue(letter_id)
+
+    emails = Email.objects.filter(created_at__lte=cutoff)
+    interrupted = list(emails.filter(status=EmailStatus.SENDING).order_by("pk").values_list("pk", flat=True))
+    if interrupted:
+        logger.warning(
+            "%s e-mail(s) were being sent when their worker stopped (%s): %s.",
+            len(interrupted),
+            "sending them again" if resend_interrupted else "not sent again, check them",
+            ", ".join(str(pk) for pk in interrupted),
+        )
+    email_ids = set(emails.filter(status=EmailStatus.QUEUED).values_list("pk", flat=True))
+    if retry_failed_emails:
+        email_ids |= set(emails.filter(status=EmailStatus.FAILED).values_list("pk", flat=True))
+    if resend_interrupted and interrupted:
+        # email_send claims queued or failed e-mails only: mark them failed so that they can be claimed.
+        Email.objects.filter(pk__in=interrupted, status=EmailStatus.SENDING).update(
+            status=EmailStatus.FAILED, last_error="Interrupted while sending (worker stopped); sent again."
+        )
+        email_ids |= set(interrupted)
+    for email_id in sorted(email_ids):
+        email_send_task.enqueue(email_id)
+
+    removed = 0
+    letters_dir = Path(settings.PORTAIL_LETTERS_DIR)
+    if letters_dir.is_dir():
+        for temporary in letters_dir.rglob(".tmp-*"):
+            modified = dt.datetime.fromtimestamp(temporary.stat().st_mtime, tz=dt.UTC)
+            if modified <= cutoff:
+                temporary.unlink(missing_ok=True)
+                removed += 1
+
+    if letter_ids or email_ids or removed:
+        logger.warning(
+            "Outbox recovery: %s letter(s) and %s e-mail(s) enqueued again, %s temporary file(s) removed.",
+            len(letter_ids),
+            len(email_ids),
+            removed,
+        )
+    return OutboxRecovery(
+        letters_requeued=len(letter_ids),
+        emails_requeued=len(email_ids),
+        emails_interrupted=interrupted,
+        emails_interrupted_requeued=resend_interrupted,
+        temporary_files_removed=removed,
+    )

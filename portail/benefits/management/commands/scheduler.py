@@ -6,6 +6,7 @@ statement). SIGTERM or SIGINT stops the loop between passes, or while a pass
 waits for the next one.
 """
 
+import datetime as dt
 import logging
 import signal
 import threading
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portail.benefits.statements import month_to_close, statements_close_month
+from portail.post.services import outbox_recover
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +60,8 @@ class Command(BaseCommand):
             self.stderr.write(_("La clôture du mois a échoué ; nouvel essai au prochain passage."))
             return
         self.stdout.write(result.summary())
+        try:
+            # Letters and e-mails whose task was lost with a crashed worker go back in the queue.
+            outbox_recover(older_than=dt.timedelta(minutes=15))
+        except Exception:  # same rule: the next pass tries again
+            logger.exception("Scheduler: recovering the outbox failed; will try again at the next pass.")
