@@ -1,6 +1,6 @@
 import pytest
 
-pytest_plugins = ["portail.testing.browser"]
+pytest_plugins = ["portail.testing.browser", "portail.backoffice.pytest_plugin"]
 
 
 @pytest.fixture(autouse=True)

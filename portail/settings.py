@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "portail.registry",
     "portail.accounts",
     "portail.benefits",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "portail.backoffice",
     "portail.messaging",
     "portail.post",
     "portail.operations",
@@ -75,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portail.accounts.middleware.SessionExpiryMiddleware",
@@ -249,6 +253,8 @@ PORTAIL_DUPLICATES_PER_30_DAYS = env_int("PORTAIL_DUPLICATES_PER_30_DAYS", 20)
 PORTAIL_FEED_MAX_BODY_BYTES = env_int("PORTAIL_FEED_MAX_BODY_BYTES", 5 * 1024 * 1024)
 # A profile change needs the personal code again when the login is older than this.
 PORTAIL_RECENT_LOGIN_SECONDS = env_int("PORTAIL_RECENT_LOGIN_SECONDS", 5 * 60)
+# Agents' login: how long the password step stays valid while the agent types the TOTP code (or enrols).
+PORTAIL_AGENT_LOGIN_STEP_SECONDS = env_int("PORTAIL_AGENT_LOGIN_STEP_SECONDS", 5 * 60)
 
 # The address members see in links sent by e-mail (no trailing slash).
 PORTAIL_BASE_URL = os.environ.get("PORTAIL_BASE_URL", "http://127.0.0.1:8000")

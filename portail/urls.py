@@ -13,6 +13,7 @@ urlpatterns = [
     path("mon-compte/messagerie/", include("portail.messaging.urls")),
     path("api/", include("portail.benefits.api_urls")),
     path("langue/", login_not_required(set_language), name="set_language"),
+    path("agents/", include("portail.backoffice.urls")),
     path("gestion/", admin.site.urls),
     path("demo/", include("portail.demo.urls")),
 ]

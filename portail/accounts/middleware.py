@@ -37,7 +37,7 @@ class SessionExpiryMiddleware:
                     if idle
                     else _("Votre session a duré le temps maximum autorisé : reconnectez-vous."),
                 )
-                return redirect(settings.LOGIN_URL)
+                return redirect("backoffice:login" if request.path.startswith("/agents/") else settings.LOGIN_URL)
             # Written at most once a minute: a page view need not cost a session write.
             if now - last_seen >= 60 or LAST_SEEN not in session:
                 session[LAST_SEEN] = now

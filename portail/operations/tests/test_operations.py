@@ -63,7 +63,7 @@ class TestMaintenance:
         # Public pages, health checks and the agents' side go on.
         assert client.get(reverse("public:home")).status_code == HTTPStatus.OK
         assert client.get("/healthz").status_code == HTTPStatus.OK
-        assert client.get("/gestion/login/").status_code == HTTPStatus.OK
+        assert client.get(reverse("backoffice:login")).status_code == HTTPStatus.OK
         call_command("maintenance", "off", stdout=io.StringIO())
         assert client.get(reverse("public:member_space")).status_code == HTTPStatus.OK
 
