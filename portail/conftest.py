@@ -34,3 +34,16 @@ def _test_settings(settings, tmp_path):
     settings.PORTAIL_ARGON2_MEMORY_KIB = 1024
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.CACHES = {"default": _test_cache()}
+
+
+@pytest.fixture(autouse=True)
+def _steady_maintenance_lookup(monkeypatch):
+    """Each process looks up planned maintenance at most every few seconds; in
+    tests, once per test, so that a page's query count does not depend on how
+    long the test took. Starting or stopping maintenance clears it as usual."""
+    from portail.operations import maintenance
+
+    monkeypatch.setattr(maintenance, "_CACHE_SECONDS", 3600)
+    maintenance.maintenance_clear_cache()
+    yield
+    maintenance.maintenance_clear_cache()

@@ -35,6 +35,7 @@ from portail.accounts.models import Account
 from portail.accounts.policy import personal_code_rule
 from portail.accounts.services import LoginStatus
 from portail.benefits.models import Payment
+from portail.messaging.models import Thread
 from portail.registry.models import Member
 from portail.registry.nir import parse_nir
 
@@ -135,10 +136,11 @@ def home_view(request):
     latest = Payment.objects.for_member(request.member).last_months(
         settings.PORTAIL_PAYMENTS_DEFAULT_MONTHS, today=timezone.localdate()
     )[:3]
+    unread = Thread.objects.for_member(request.member).unread_for_member().count()
     return render(
         request,
         "accounts/home.html",
-        {"account": request.account, "member": request.member, "latest_payments": latest},
+        {"account": request.account, "member": request.member, "latest_payments": latest, "unread_threads": unread},
     )
 
 
