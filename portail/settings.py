@@ -255,6 +255,9 @@ PORTAIL_FEED_MAX_BODY_BYTES = env_int("PORTAIL_FEED_MAX_BODY_BYTES", 5 * 1024 * 
 PORTAIL_RECENT_LOGIN_SECONDS = env_int("PORTAIL_RECENT_LOGIN_SECONDS", 5 * 60)
 # Agents' login: how long the password step stays valid while the agent types the TOTP code (or enrols).
 PORTAIL_AGENT_LOGIN_STEP_SECONDS = env_int("PORTAIL_AGENT_LOGIN_STEP_SECONDS", 5 * 60)
+# Agents' inbox: the service target for a first answer, in hours since the member's message waiting for
+# the fund; past it, the inbox and the thread page warn in words (not by colour alone).
+PORTAIL_MESSAGE_TARGET_HOURS = env_int("PORTAIL_MESSAGE_TARGET_HOURS", 48)
 
 # The address members see in links sent by e-mail (no trailing slash).
 PORTAIL_BASE_URL = os.environ.get("PORTAIL_BASE_URL", "http://127.0.0.1:8000")

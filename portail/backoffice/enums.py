@@ -53,3 +53,7 @@ class AgentAction(models.TextChoices):
     PRINT_BATCH_DOWNLOADED = "print_batch_downloaded", _("Lot d'impression téléchargé")
     PRINT_BATCH_POSTED = "print_batch_posted", _("Lot d'impression remis à La Poste")
     AUDIT_EXPORTED = "audit_exported", _("Export du journal des accès")
+    THREAD_ANSWERED = "thread_answered", _("Réponse à un message de l'assuré")
+    THREAD_ASSIGNED = "thread_assigned", _("Attribution d'une conversation")
+    THREAD_CLOSED = "thread_closed", _("Clôture d'une conversation")
+    ATTACHMENT_DOWNLOADED = "attachment_downloaded", _("Pièce jointe de l'assuré téléchargée")

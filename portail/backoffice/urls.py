@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.backoffice import auth_views, views
+from portail.backoffice import auth_views, inbox, views
 
 app_name = "backoffice"
 
@@ -12,7 +12,12 @@ urlpatterns = [
     path("connexion/mot-de-passe/", auth_views.login_password_view, name="login_password"),
     path("deconnexion/", auth_views.logout_view, name="logout"),
     path("", views.dashboard_view, name="dashboard"),
-    path("messages/", views.inbox_view, name="inbox"),
+    path("messages/", inbox.inbox_view, name="inbox"),
+    path("messages/<int:thread_id>/", inbox.thread_view, name="thread"),
+    path("messages/<int:thread_id>/repondre/", inbox.thread_answer_view, name="thread_answer"),
+    path("messages/<int:thread_id>/attribuer/", inbox.thread_assign_view, name="thread_assign"),
+    path("messages/<int:thread_id>/clore/", inbox.thread_close_view, name="thread_close"),
+    path("messages/pieces-jointes/<int:attachment_id>/", inbox.thread_attachment_view, name="thread_attachment"),
     path("assures/", views.member_search_view, name="member_search"),
     path("assures/<int:member_id>/", views.member_detail_view, name="member"),
     path("assures/<int:member_id>/debloquer/", views.member_unlock_view, name="member_unlock"),

@@ -38,12 +38,6 @@ def dashboard_view(request):
     return render(request, "backoffice/dashboard.html", {"figures": selectors.dashboard_figures(now=now), "now": now})
 
 
-@agent_view
-def inbox_view(request):
-    """Placeholder: the agents' inbox (portail/messaging) will take this URL name over."""
-    return render(request, "backoffice/inbox.html")
-
-
 # --- Member lookup and file ----------------------------------------------------------------
 
 

@@ -76,10 +76,9 @@ def thread_view(request, thread_id):
     )
 
 
-@member_view
-def attachment_view(request, attachment_id):
-    """The file itself, as a download with the type found from its content; never shown inline."""
-    attachment = get_object_or_404(Attachment.objects.for_member(request.member), pk=attachment_id)
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """The file itself, as a download with the type found from its content; never shown inline.
+    The member's view below and the agents' inbox both answer with it."""
     try:
         file = attachment.file.open("rb")
     except FileNotFoundError as missing:
@@ -90,3 +89,8 @@ def attachment_view(request, attachment_id):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@member_view
+def attachment_view(request, attachment_id):
+    return attachment_response(get_object_or_404(Attachment.objects.for_member(request.member), pk=attachment_id))
