@@ -116,7 +116,7 @@ class NewPasswordForm(PortailForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password_confirm = forms.CharField(
-        label=_("Nouveau mot de passe, une seconde fois"),
+        label=_("Confirmez le nouveau mot de passe"),
         strip=False,
         max_length=256,
         error_messages={"required": _("Saisissez le nouveau mot de passe une seconde fois.")},

@@ -118,7 +118,7 @@ class InboxFilterForm(PortailForm):
         choices=[
             ("", gettext_lazy("Tous")),
             (InboxAssigned.ME, gettext_lazy("Moi")),
-            (InboxAssigned.NOBODY, gettext_lazy("Personne (non attribués)")),
+            (InboxAssigned.NOBODY, gettext_lazy("Personne (non attribuées)")),
         ],
     )
 

@@ -52,6 +52,6 @@ class TestAgentJourney:
         page.get_by_role("button", name="Activer").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Choisissez votre mot de passe")
         page.get_by_label("Nouveau mot de passe", exact=True).fill(NEW_PASSWORD)
-        page.get_by_label("Nouveau mot de passe, une seconde fois").fill(NEW_PASSWORD)
+        page.get_by_label("Confirmez le nouveau mot de passe").fill(NEW_PASSWORD)
         page.get_by_role("button", name="Enregistrer et continuer").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")

@@ -68,7 +68,10 @@ def call(client, name, method, thread):
     else:
         args = [thread.pk]
     response = getattr(client, method)(reverse(name, args=args))
-    response.close()  # a file download stays open until closed
+    if response.streaming:
+        # Read a download to the end: the test client then closes the file. (Calling close() here
+        # would send request_finished, which closes the database connection of the test on PostgreSQL.)
+        b"".join(response.streaming_content)
     return response
 
 
@@ -442,7 +445,6 @@ class TestAttachment:
         assert response["X-Content-Type-Options"] == "nosniff"
         assert "no-store" in response["Cache-Control"]
         assert b"".join(response.streaming_content).startswith(b"%PDF-")
-        response.close()
         row = AgentAccess.objects.get(member=thread_with_file.member)
         assert row.detail == f"conversation n° {thread_with_file.pk} : pièce jointe n° {attachment.pk} téléchargée"
         assert row.reason == AccessReason.MEMBER_MESSAGE

@@ -132,7 +132,7 @@ class TestQuestionAnsweredThroughTheInbox:
         row = page.get_by_role("row").filter(has_text=late.subject)
         expect(row).to_contain_text("depuis 3 jours")
         expect(row).to_contain_text("Délai dépassé")
-        page.get_by_label("Agent chargé").select_option(label="Personne (non attribués)")
+        page.get_by_label("Agent chargé").select_option(label="Personne (non attribuées)")
         page.get_by_role("button", name="Filtrer").click()
         row.get_by_role("link", name=late.subject).click()
 
