@@ -134,6 +134,9 @@ class TestQuestionAnsweredThroughTheInbox:
         expect(row).to_contain_text("Délai dépassé")
         page.get_by_label("Agent chargé").select_option(label="Personne (non attribuées)")
         page.get_by_role("button", name="Filtrer").click()
+        # Wait for the filtered list itself before following one of its links.
+        expect(page).to_have_url(re.compile(r"agent=personne"))
+        page.wait_for_load_state("load")
         row.get_by_role("link", name=late.subject).click()
 
         expect(page.get_by_role("status")).to_contain_text("au-delà du délai cible de 48 h")
