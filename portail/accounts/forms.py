@@ -13,15 +13,13 @@ from portail.accounts.policy import (
     personal_code_rule,
     personal_code_validate,
 )
-from portail.forms import NumericCodeInput, PortailForm
-from portail.registry.nir import parse_nir
+from portail.forms import DateField, NirField, NumericCodeInput, PortailForm
 
 
-class NirField(forms.CharField):
-    """The social-security number, parsed by the registry: cleans to a Nir."""
+class MemberNirField(NirField):
+    """The NIR as a member types it, with where to find it."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", _("Numéro de sécurité sociale"))
         kwargs.setdefault(
             "help_text",
             _(
@@ -29,44 +27,16 @@ class NirField(forms.CharField):
                 "de remboursement. Les espaces sont facultatifs. Exemple : 2 85 07 75 123 456"
             ),
         )
-        kwargs.setdefault("max_length", 30)
         kwargs.setdefault("error_messages", {"required": _("Saisissez votre numéro de sécurité sociale.")})
-        kwargs.setdefault(
-            "widget",
-            forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
-        )
         super().__init__(**kwargs)
 
-    def clean(self, value):
-        value = super().clean(value)
-        return parse_nir(value)
 
-
-class DateField(forms.CharField):
-    """A date typed as dd/mm/yyyy (also accepted: dashes, dots, or 8 digits)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 12)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "class": "input input--short"}))
-        super().__init__(**kwargs)
+class BirthDateField(DateField):
+    """A birth date: a real date, not in the future."""
 
     def clean(self, value):
-        value = super().clean(value)
-        digits = re.fullmatch(r"\s*(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})\s*", value) or re.fullmatch(
-            r"\s*(\d{2})(\d{2})(\d{4})\s*", value
-        )
-        if digits is None:
-            raise ValidationError(
-                _("Saisissez la date sous la forme jour/mois/année, par exemple 01/01/1970."), code="format"
-            )
-        day, month, year = (int(part) for part in digits.groups())
-        try:
-            date = dt.date(year, month, day)
-        except ValueError:
-            raise ValidationError(
-                _("Cette date n'existe pas : vérifiez le jour (1 à 31) et le mois (1 à 12)."), code="invalid"
-            ) from None
-        if date > dt.date.today() or year < 1900:
+        date = super().clean(value)
+        if date is not None and (date > dt.date.today() or date.year < 1900):
             raise ValidationError(_("Saisissez votre vraie date de naissance, au format jour/mois/année."))
         return date
 
@@ -101,7 +71,7 @@ def _secret_widget(**attrs):
 
 
 class LoginForm(PortailForm):
-    nir = NirField()
+    nir = MemberNirField()
     code = forms.CharField(
         label=_("Code personnel ou code provisoire"),
         help_text=_(
@@ -116,7 +86,7 @@ class LoginForm(PortailForm):
 
 
 class CodeOrderNirForm(PortailForm):
-    nir = NirField()
+    nir = MemberNirField()
 
 
 class CodeOrderIdentityForm(PortailForm):
@@ -127,7 +97,7 @@ class CodeOrderIdentityForm(PortailForm):
         error_messages={"required": _("Saisissez votre nom de famille.")},
         widget=forms.TextInput(attrs={"autocomplete": "family-name", "spellcheck": "false"}),
     )
-    birth_date = DateField(
+    birth_date = BirthDateField(
         label=_("Date de naissance"),
         help_text=_("Jour/mois/année. Exemple : 01/01/1970"),
         error_messages={"required": _("Saisissez votre date de naissance.")},
@@ -272,8 +242,8 @@ class EmailForm(PortailForm):
 
 
 class RecoveryRequestForm(PortailForm):
-    nir = NirField()
-    birth_date = DateField(
+    nir = MemberNirField()
+    birth_date = BirthDateField(
         label=_("Date de naissance"),
         help_text=_("Jour/mois/année. Exemple : 01/01/1970"),
         error_messages={"required": _("Saisissez votre date de naissance.")},

@@ -1,4 +1,3 @@
-import datetime as dt
 import re
 
 from django import forms
@@ -9,54 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from portail.accounts.enums import UserKind
 from portail.accounts.models import User
 from portail.backoffice.enums import AccessReason
-from portail.forms import NumericCodeInput, PortailForm
-from portail.registry.nir import parse_nir
-
-
-def parse_date(value: str) -> dt.date:
-    """dd/mm/yyyy (dashes, dots or spaces also accepted, or 8 digits)."""
-    match = re.fullmatch(r"\s*(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})\s*", value) or re.fullmatch(
-        r"\s*(\d{2})(\d{2})(\d{4})\s*", value
-    )
-    if match is None:
-        raise ValidationError(
-            _("Saisissez la date sous la forme jour/mois/année, par exemple 01/01/1970."), code="format"
-        )
-    day, month, year = (int(part) for part in match.groups())
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        raise ValidationError(
-            _("Cette date n'existe pas : vérifiez le jour (1 à 31) et le mois (1 à 12)."), code="invalid"
-        ) from None
-
-
-class DateField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 12)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "class": "input input--short"}))
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        value = super().clean(value)
-        return parse_date(value) if value else None
-
-
-class NirField(forms.CharField):
-    """A NIR typed by an agent: 13 or 15 characters, separators allowed; cleans to a Nir (or None if blank)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("label", _("Numéro de sécurité sociale"))
-        kwargs.setdefault("max_length", 30)
-        kwargs.setdefault(
-            "widget",
-            forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
-        )
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        value = super().clean(value)
-        return parse_nir(value) if value else None
+from portail.forms import DateField, NirField, NumericCodeInput, PortailForm
 
 
 def reason_field(**kwargs) -> forms.ChoiceField:
