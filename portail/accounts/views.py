@@ -144,13 +144,6 @@ def home_view(request):
     )
 
 
-def _member_account(request) -> Account | None:
-    account = getattr(request.user, "account", None)
-    if account is None or account.status != "active":
-        return None
-    return account
-
-
 # --- Ordering a provisional code ------------------------------------------------
 
 
@@ -271,10 +264,9 @@ def enrol_codes_view(request):
     return render(request, "accounts/enrol_codes.html", {"form": form, "step": 2, "rule": personal_code_rule()})
 
 
+@member_view
 def enrol_email_view(request):
-    account = _member_account(request)
-    if account is None:
-        return redirect("public:member_space")
+    account = request.account
     form = EmailForm(request.POST or None, initial={"email": account.email or account.member.email})
     if request.method == "POST" and form.is_valid():
         services.email_verification_send(
@@ -284,19 +276,18 @@ def enrol_email_view(request):
     return render(request, "accounts/enrol_email.html", {"form": form, "step": 3, "account": account})
 
 
+@member_view
 def email_sent_view(request):
-    account = _member_account(request)
-    if account is None:
-        return redirect("public:member_space")
     return render(
-        request, "accounts/email_sent.html", {"account": account, "hours": settings.PORTAIL_EMAIL_LINK_HOURS}
+        request, "accounts/email_sent.html", {"account": request.account, "hours": settings.PORTAIL_EMAIL_LINK_HOURS}
     )
 
 
 @require_POST
+@member_view
 def email_resend_view(request):
-    account = _member_account(request)
-    if account is None or not account.email:
+    account = request.account
+    if not account.email:
         return redirect("accounts:enrol_email")
     services.email_verification_send(account=account, email=account.email, client_ip=security.client_ip(request))
     return redirect("accounts:email_sent")
