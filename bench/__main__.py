@@ -1,12 +1,16 @@
 """Run every bench/bench_*.py module's `run(quick: bool) -> dict` and write bench/results/latest.{json,md}.
 
-Django is set up here against a throwaway SQLite database in a temporary directory (PORTAIL_VAR_DIR and
-DATABASE_URL are set before Django is imported), so the developer's var/ is never touched.
+Django is set up here against a throwaway database: SQLite in a temporary directory, or, with
+--database-url postgresql://.../NAME, a PostgreSQL database NAME dropped and created afresh. The
+developer's var/ is never touched. A module whose run() also takes `database_url` and `var_dir` gets them
+(to start a server on the same database).
 """
 
 import argparse
 import datetime
 import importlib
+import importlib.metadata
+import inspect
 import json
 import os
 import platform
@@ -19,11 +23,19 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 
 
-def setup_django(var_dir: Path) -> None:
-    os.environ["PORTAIL_VAR_DIR"] = str(var_dir)
-    os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'bench.sqlite3'}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portail.settings"
+def setup_django(var_dir: Path, database_url: str | None = None) -> str:
+    """Django on a fresh database; returns its URL."""
     sys.path.insert(0, str(BENCH_DIR.parent))
+    from bench.generate import BENCH_PEPPER, fresh_postgresql_database
+
+    if database_url:
+        fresh_postgresql_database(database_url)
+    else:
+        database_url = f"sqlite:///{var_dir / 'bench.sqlite3'}"
+    os.environ["PORTAIL_VAR_DIR"] = str(var_dir)
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ["PORTAIL_PEPPER"] = BENCH_PEPPER  # the servers the benchmarks start use it too
     import django
     from django.core.management import call_command
 
@@ -31,6 +43,17 @@ def setup_django(var_dir: Path) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     call_command("createcachetable", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    return database_url
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def machine() -> dict:
@@ -40,15 +63,16 @@ def machine() -> dict:
     memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "memory_gib": round(memory_bytes / 2**30, 1),
         "os": platform.platform(),
         "python": platform.python_version(),
         "django": django.get_version(),
-        "database": f"{connection.vendor} {connection.Database.sqlite_version}"
+        "database": f"SQLite {connection.Database.sqlite_version}"
         if connection.vendor == "sqlite"
-        else connection.vendor,
+        else f"PostgreSQL {connection.cursor().connection.info.server_version / 10000:g}",
+        "server": f"gunicorn {importlib.metadata.version('gunicorn')}",
     }
 
 
@@ -66,11 +90,16 @@ def to_markdown(report: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer repeats")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="a PostgreSQL database to create afresh and run on (default: SQLite in a temporary directory)",
+    )
     parser.add_argument("only", nargs="*", help="run only these modules (e.g. bench_import_members)")
     arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="portail-bench-") as tmp:
-        setup_django(Path(tmp))
+        database_url = setup_django(Path(tmp), arguments.database_url)
         names = sorted(path.stem for path in BENCH_DIR.glob("bench_*.py"))
         if arguments.only:
             names = [name for name in names if name in arguments.only]
@@ -82,7 +111,10 @@ def main() -> int:
         for name in names:
             print(f"== {name}", flush=True)
             started = time.perf_counter()
-            figures = importlib.import_module(f"bench.{name}").run(quick=arguments.quick)
+            run = importlib.import_module(f"bench.{name}").run
+            extra = {"database_url": database_url, "var_dir": Path(tmp)}
+            accepted = {key: value for key, value in extra.items() if key in inspect.signature(run).parameters}
+            figures = run(quick=arguments.quick, **accepted)
             figures["wall_seconds"] = round(time.perf_counter() - started, 1)
             report["benchmarks"][name] = figures
             for key, value in figures.items():

@@ -33,7 +33,10 @@ def _test_settings(settings, tmp_path):
     settings.PORTAIL_PRINT_BATCHES_DIR = tmp_path / "print-batches"
     settings.PORTAIL_ARGON2_MEMORY_KIB = 1024
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.CACHES = {"default": _test_cache()}
+    settings.CACHES = {
+        "default": _test_cache(),
+        "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex},
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,14 @@ summary whose links move focus to the fields.
 """
 
 import datetime as dt
+import hashlib
 import re
 
 from django import forms
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portail.registry.nir import parse_nir
@@ -35,8 +38,19 @@ class NumericCodeInput(forms.TextInput):
         super().__init__(attrs={**defaults, **(attrs or {})})
 
 
+def _choices_key(field) -> tuple:
+    return tuple((str(value), str(label)) for value, label in getattr(field, "choices", ()))
+
+
 class PortailForm(forms.Form):
-    """Base form: CSS classes on inputs, and `aria-invalid` handled by Django."""
+    """Base form: CSS classes on inputs, and `aria-invalid` handled by Django.
+
+    `memoize_rendering = True` keeps the markup of a valid bound form in the per-process "local" cache, keyed
+    by everything it is drawn from (class, language, data and choices of every field): for a filter form on
+    a busy page, whose select lists cost more to render than the rest of the page.
+    """
+
+    memoize_rendering = False
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -54,6 +68,31 @@ class PortailForm(forms.Form):
                 base = "input"
             if base not in css.split():
                 widget.attrs["class"] = f"{base} {css}".strip()
+
+    def render(self, template_name=None, context=None, renderer=None):
+        if not self.memoize_rendering or template_name or context or renderer or not self.is_bound or self.errors:
+            return super().render(template_name, context, renderer)
+        key = (
+            type(self).__qualname__,
+            get_language(),
+            self.prefix,
+            self.auto_id,
+            *(
+                (name, self.data.get(self.add_prefix(name)), _choices_key(field))
+                for name, field in self.fields.items()
+            ),
+        )
+        cache_key = "form:" + hashlib.blake2b(repr(key).encode(), digest_size=20).hexdigest()
+        local = caches["local"]
+        html = local.get(cache_key)
+        if html is None:
+            html = super().render()
+            local.set(cache_key, html, None)
+        return html
+
+    # RenderableMixin binds these to its own render(): point them at this one.
+    __str__ = render
+    __html__ = render
 
 
 def parse_french_date(value: str) -> dt.date:

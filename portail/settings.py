@@ -155,6 +155,14 @@ else:
     }
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Per process, never shared, emptied at each restart: markup that depends only on what its key says (the
+# footer per language, the payments filter per data and choices). See PortailForm.memoize_rendering.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portail-local",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

@@ -1,16 +1,19 @@
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.db import transaction
 from django.shortcuts import render
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portail.accounts.decorators import member_view
 from portail.benefits.enums import Payee
 from portail.benefits.models import Payment, months_before
-from portail.benefits.selectors import payment_rows
+from portail.benefits.selectors import PagePayment, page_payments, payment_summary_rows, payment_tables
 from portail.forms import PortailForm
 
 SUMMARY, DETAILED = "resume", "detail"
@@ -18,6 +21,12 @@ MYSELF = "assure"
 
 
 def _month_label(month: dt.date) -> str:
+    return _month_label_in(month, get_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _month_label_in(month: dt.date, language: str) -> str:
+    """ "décembre 2026": 26 of them on every payments page, the same for months."""
     return formats.date_format(month, "F Y")
 
 
@@ -27,6 +36,8 @@ def _next_month(month: dt.date) -> dt.date:
 
 class PaymentFilterForm(PortailForm):
     """The filters of the payments page (GET): whose care, which months, which view."""
+
+    memoize_rendering = True  # 50 options: the same markup for most members, month after month
 
     beneficiary = forms.ChoiceField(label=_("Soins de"), required=False)
     start = forms.ChoiceField(label=_("Du mois de"), required=False)
@@ -63,10 +74,11 @@ class PaymentFilterForm(PortailForm):
         return cleaned
 
 
+@transaction.non_atomic_requests
 @member_view
 def payments_view(request):
     """The last 6 months by default; an invalid filter (say, someone else's
-    beneficiary) shows its error and no payment at all."""
+    beneficiary) shows its error and no payment at all. Read-only: no transaction around it."""
     form = PaymentFilterForm(request.GET, member=request.member, today=timezone.localdate())
     payments = []
     if form.is_valid():
@@ -78,17 +90,19 @@ def payments_view(request):
             query = query.filter(beneficiary__isnull=True)
         elif criteria["beneficiary"]:
             query = query.filter(beneficiary_id=criteria["beneficiary"])
-        payments = list(query.with_lines())
+        payments = page_payments(query)
     return render(request, "benefits/payments.html", {"form": form, **_summary(payments, form)})
 
 
-def _summary(payments: list[Payment], form: PaymentFilterForm) -> dict:
+def _summary(payments: list[PagePayment], form: PaymentFilterForm) -> dict:
     criteria = getattr(form, "cleaned_data", {})
     to_member = sum((p.amount for p in payments if p.payee == Payee.MEMBER), Decimal("0"))
     to_professionals = sum((p.amount for p in payments if p.payee == Payee.PROFESSIONAL), Decimal("0"))
+    detailed = criteria.get("view") == DETAILED
     return {
-        "payments": payment_rows(payments),
-        "detailed": criteria.get("view") == DETAILED,
+        "payments": payment_tables(payments) if detailed else payment_summary_rows(payments),
+        "payment_count": len(payments),
+        "detailed": detailed,
         "start_label": _month_label(criteria["start_month"]) if "start_month" in criteria else "",
         "end_label": _month_label(criteria["end_month"]) if "end_month" in criteria else "",
         "total_to_member": to_member,

@@ -4,6 +4,7 @@ from http import HTTPStatus
 
 import pytest
 from django.db import connection
+from django.forms.utils import RenderableMixin
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils import timezone
 from portail.accounts.tests.test_services import create_account
 from portail.benefits.enums import ActNature, Payee
 from portail.benefits.factories import PaymentFactory, PaymentLineFactory
+from portail.benefits.views import PaymentFilterForm
 from portail.registry.factories import BeneficiaryFactory, MemberFactory
 
 
@@ -103,7 +105,55 @@ class TestPaymentsPage:
         with django_assert_num_queries(len(few.captured_queries)):
             response = member_client.get(reverse("benefits:payments"), {"view": view})
         assert response.content.decode().count("<tr") >= 300
-        assert len(few.captured_queries) <= 7
+        assert len(few.captured_queries) <= 6
+
+    def test_what_the_claims_system_sent_is_escaped(self, member_client):
+        beneficiary = BeneficiaryFactory(member=member_client.member, first_names="<b>Léa</b>")
+        payment = PaymentFactory(member=member_client.member, beneficiary=beneficiary, paid_on=days_ago(3), lines=0)
+        PaymentLineFactory(payment=payment, practitioner='Dr <script>alert("x")</script> & fils')
+        for view in ("resume", "detail"):
+            page = member_client.get(reverse("benefits:payments"), {"view": view}).content.decode()
+            assert "<script>alert" not in page and "<b>Léa" not in page
+            assert "&lt;b&gt;Léa&lt;/b&gt;" in page
+        assert "Dr &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; fils" in page
+
+    def test_each_payment_is_a_table_with_caption_headers_and_amount_paid(self, member_client):
+        payment = PaymentFactory(
+            member=member_client.member, paid_on=days_ago(3), amount=Decimal("19.00"), payee=Payee.MEMBER, lines=0
+        )
+        PaymentLineFactory(payment=payment, nature=ActNature.CONSULTATION, flat_fee=Decimal("2.00"))
+        PaymentLineFactory(payment=payment, nature=ActNature.PHARMACY, flat_fee=Decimal("0"), deductible=Decimal("0"))
+        page = member_client.get(reverse("benefits:payments"), {"view": "detail"}).content.decode()
+        paid_on = f"{days_ago(3):%d/%m/%Y}"
+        assert f"<caption>Paiement du {paid_on} : 19,00\u00a0€, versé à : Vous – vos soins</caption>" in page
+        assert page.count('<th scope="col"') == 8
+        assert '<th scope="row" colspan="7">Montant versé</th><td class="number"><strong>19,00\u00a0€' in page
+        assert '−2,00\u00a0€ <span class="hint">(participation forfaitaire 2,00\u00a0€)</span>' in page
+        assert page.count("<tbody><tr>") == 1 and page.count("</td></tr><tr><td>") == 1  # two acts, one table
+
+    def test_the_filter_form_is_drawn_once_per_data_and_choices(self, member_client, monkeypatch):
+        drawn = []
+        draw = RenderableMixin.render
+
+        def counting_draw(renderable, *args, **kwargs):
+            if isinstance(renderable, PaymentFilterForm):
+                drawn.append(dict(renderable.data))
+            return draw(renderable, *args, **kwargs)
+
+        monkeypatch.setattr(RenderableMixin, "render", counting_draw)
+        url = reverse("benefits:payments")
+        member_client.get(url, {"view": "detail"})
+        member_client.get(url, {"view": "detail"})
+        assert len(drawn) == 1
+        BeneficiaryFactory(member=member_client.member, first_names="Jade", last_name="Roux")
+        assert "Jade Roux" in member_client.get(url, {"view": "detail"}).content.decode()  # new choice, new markup
+        assert len(drawn) == 2
+        for _ in range(2):
+            refused = member_client.get(url, {"start": "1999-01"}).content.decode()
+            assert "Sélectionnez un choix valide" in refused
+        assert len(drawn) == 4  # a form with errors is drawn afresh every time
+        english = member_client.get(url, {"view": "detail"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert len(drawn) == 5 and "Toutes les personnes" not in english
 
 
 @pytest.mark.django_db

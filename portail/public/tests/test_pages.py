@@ -27,3 +27,9 @@ class TestPublicPages:
         assert html.count("<h1") == 1
         assert 'href="#contenu"' in html
         assert 'lang="fr"' in html
+
+    def test_the_footer_kept_per_process_follows_the_language(self, client):
+        assert ">Mentions légales</a>" in client.get(reverse("public:home")).content.decode()
+        english = client.get(reverse("public:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert ">Legal notice</a>" in english and "Mentions légales" not in english
+        assert ">Mentions légales</a>" in client.get(reverse("public:home")).content.decode()
