@@ -55,6 +55,35 @@ def _nirs(url: str, member_ids: list[int]) -> list[str]:
         return [row[0] for row in rows]
 
 
+def _plans(url: str, member_id: int) -> dict[str, str]:
+    """How PostgreSQL reads one member's 6 months of payments and their acts: the scans and indexes used."""
+    import psycopg
+
+    def scans(node: dict) -> list[str]:
+        found = [f"{node['Node Type']} on {node.get('Index Name') or node.get('Relation Name')}"]
+        found = found if "Scan" in node["Node Type"] else []
+        return found + [scan for child in node.get("Plans", []) for scan in scans(child)]
+
+    queries = {
+        "plan_payments": (
+            "SELECT p.id, p.paid_on, p.amount, p.payee, b.first_names FROM benefits_payment p "
+            "LEFT JOIN registry_beneficiary b ON b.id = p.beneficiary_id WHERE p.member_id = %s "
+            "AND p.paid_on >= CURRENT_DATE - 183 ORDER BY p.paid_on DESC, p.id DESC"
+        ),
+        "plan_acts": (
+            "SELECT * FROM benefits_paymentline WHERE payment_id IN (SELECT id FROM benefits_payment "
+            "WHERE member_id = %s AND paid_on >= CURRENT_DATE - 183) ORDER BY care_date, id"
+        ),
+    }
+    with psycopg.connect(url) as connection:
+        return {
+            name: ", ".join(
+                scans(connection.execute("EXPLAIN (FORMAT JSON) " + query, [member_id]).fetchone()[0][0]["Plan"])
+            )
+            for name, query in queries.items()
+        }
+
+
 def _postgresql_reachable() -> bool:
     import psycopg
 
@@ -141,5 +170,6 @@ def run(quick: bool, *, var_dir: Path) -> dict:
         "small_ms_p99": ms("small", 0.99),
         "ratio_p50_large_over_small": ratio(0.5),
         "ratio_p99_large_over_small": ratio(0.99),
+        **(_plans(large_url, 1) if large_url.startswith("postgres") else {}),
         "target": "ratios <= 1.5",
     }
