@@ -1,5 +1,7 @@
+import functools
+
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 # The member space's menu: (URL name, label). The current page is marked aria-current.
@@ -11,6 +13,12 @@ MEMBER_MENU = [
     ("messaging:threads", _("Messagerie")),
     ("accounts:profile", _("Mon profil")),
 ]
+
+
+@functools.lru_cache(maxsize=16)
+def _menu_urls(prefix: str, urlconf: str | None) -> tuple[str, ...]:
+    """The menu's addresses, reversed once per process (per script prefix and URLconf)."""
+    return tuple(reverse(name) for name, _label in MEMBER_MENU)
 
 
 def portal(request):
@@ -27,7 +35,8 @@ def portal(request):
         "email_to_confirm": active and not account.is_demo and not account.email_verified,
         "member_account": account if active else None,
         "member_menu": [
-            {"url": reverse(name), "label": label, "current": name == current} for name, label in MEMBER_MENU
+            {"url": url, "label": label, "current": name == current}
+            for url, (name, label) in zip(_menu_urls(get_script_prefix(), get_urlconf()), MEMBER_MENU, strict=True)
         ]
         if active
         else [],
