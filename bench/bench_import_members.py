@@ -5,7 +5,6 @@ import datetime
 import io
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from faker import Faker
 
+from bench.common import bar, median_and_spread
 from portail.registry.enums import Sex
 from portail.registry.importing import REQUIRED_COLUMNS
 from portail.registry.models import Fund, Member
@@ -22,10 +22,6 @@ from portail.registry.nir import nir_generate
 
 SEED = 1946
 FUND_CODE = "BENCH"
-
-
-def progress(message: str) -> None:
-    print(f"   … {message}", file=sys.stderr, flush=True)
 
 
 def synthetic_rows(count: int) -> list[dict[str, str]]:
@@ -123,9 +119,8 @@ def time_raw_insert(values: list[tuple]) -> float:
 
 
 def run(quick: bool) -> dict:
-    count = 20_000 if quick else 100_000
-    repeats = 1 if quick else 3
-    progress(f"generating {count} synthetic members")
+    count = 5_000 if quick else 100_000
+    repeats = 3
     rows = synthetic_rows(count)
     fund, _ = Fund.objects.get_or_create(code=FUND_CODE, defaults={"name": "Caisse de mesure"})
     values = raw_values(rows, fund.pk)
@@ -133,24 +128,27 @@ def run(quick: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "assures.csv"
         write_csv(path, rows)
-        for attempt in range(1, repeats + 1):
-            Member.objects.all().delete()
-            progress(f"run {attempt}/{repeats}: import_members, {count} new rows")
-            import_seconds.append(time_import(path))
-            assert Member.objects.count() == count
-            progress(f"run {attempt}/{repeats}: import_members again, {count} unchanged rows")
-            reimport_seconds.append(time_import(path))
-            Member.objects.all().delete()
-            progress(f"run {attempt}/{repeats}: raw executemany, {count} rows")
-            raw_seconds.append(time_raw_insert(values))
-            assert Member.objects.count() == count
-    import_rate = count / statistics.median(import_seconds)
-    raw_rate = count / statistics.median(raw_seconds)
+        with bar(repeats * 3, f"{count:,} rows: import, import again unchanged, raw executemany") as progress:
+            for _ in range(repeats):
+                Member.objects.all().delete()
+                import_seconds.append(time_import(path))
+                assert Member.objects.count() == count
+                progress.update(1)
+                reimport_seconds.append(time_import(path))
+                progress.update(1)
+                Member.objects.all().delete()
+                raw_seconds.append(time_raw_insert(values))
+                assert Member.objects.count() == count
+                progress.update(1)
+    import_median, import_spread = median_and_spread(import_seconds)
+    raw_median, raw_spread = median_and_spread(raw_seconds)
     return {
         "rows": count,
         "repeats": repeats,
-        "import_rows_per_second": round(import_rate),
+        "import_rows_per_second": round(count / import_median),
+        "import_seconds_median_and_spread": f"{import_median:.2f} ± {import_spread / 2:.2f}",
         "reimport_unchanged_rows_per_second": round(count / statistics.median(reimport_seconds)),
-        "raw_executemany_rows_per_second": round(raw_rate),
-        "import_to_raw_ratio": round(import_rate / raw_rate, 3),
+        "raw_executemany_rows_per_second": round(count / raw_median),
+        "raw_seconds_median_and_spread": f"{raw_median:.2f} ± {raw_spread / 2:.2f}",
+        "import_to_raw_ratio": round(raw_median / import_median, 3),
     }

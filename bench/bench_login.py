@@ -8,18 +8,13 @@ the rest costs: near 1.0, the hash is the whole bill, as it should be.
 
 import datetime as dt
 import random
-import statistics
-import sys
 import time
+
+from bench.common import bar, median_and_spread
 
 REPEATS = 40
 QUICK_REPEATS = 12
 PERSONAL_CODE = "48207315"
-
-
-def _median_and_spread(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[int(len(ordered) * 0.9) - 1] - ordered[len(ordered) // 10]
 
 
 def _member_with_account():
@@ -76,7 +71,8 @@ def run(quick: bool) -> dict:
     verify_times, login_times = [], []
     # One client, as one server process: its handler (and the middleware chain) is built once.
     client = Client(HTTP_HOST="127.0.0.1")
-    for index in range(repeats):
+    progress = bar(repeats, "one Argon2id verify, then one login request")
+    for _ in range(repeats):
         started = time.perf_counter()
         assert check_password(PERSONAL_CODE, user.password)
         verify_times.append(time.perf_counter() - started)
@@ -86,11 +82,11 @@ def run(quick: bool) -> dict:
         response = client.post(url, {"nir": nir.formatted, "code": PERSONAL_CODE})
         login_times.append(time.perf_counter() - started)
         assert response.status_code == 302, response.status_code
-        print(f"\r   login {index + 1}/{repeats}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        progress.update(1)
+    progress.close()
 
-    verify, verify_spread = _median_and_spread(verify_times)
-    login, login_spread = _median_and_spread(login_times)
+    verify, verify_spread = median_and_spread(verify_times)
+    login, login_spread = median_and_spread(login_times)
     return {
         "argon2_verify_ms_median": round(verify * 1000, 1),
         "argon2_verify_ms_p10_p90_spread": round(verify_spread * 1000, 1),
