@@ -28,3 +28,11 @@ def bar(total: float, description: str, unit: str = "it") -> tqdm:
         dynamic_ncols=True,
         mininterval=1.0,
     )
+
+
+def tqdm_range(count: int, description: str):
+    """range(count) with a progress bar."""
+    with bar(count, description) as progress:
+        for index in range(count):
+            yield index
+            progress.update(1)

@@ -4,12 +4,18 @@ Page 1 is laid out like every letter of the fund (portail/post/letters/layout.py
 the fund top left, the recipient's address where the window of a DL or C5/6
 envelope shows it, then the statement from BODY_TOP down. The table of
 payments and acts flows over as many pages as it needs, its header row
-repeated on each; every page says "Page n sur N". The words and figures are
-those of the HTML page (`StatementDetail`, the `money` filter's functions), so
-that both versions say the same thing.
+repeated on each; a flowable of our own (`_StatementTable`) draws it straight
+on the canvas, with a platypus Table's geometry at a fraction of its cost.
+Every page says "Page n sur N". The words and figures are those of the HTML
+page (`StatementDetail`, the `money` filter's functions), so that both versions
+say the same thing.
 """
 
+import functools
 import io
+import itertools
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,9 +26,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageTemplate, Paragraph, Spacer, Table
-from reportlab.platypus import TableStyle as PlatypusTableStyle
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, NextPageTemplate, PageTemplate, Paragraph, Spacer
 
 from portail.benefits.enums import ActNature
 from portail.benefits.templatetags.money import format_money, format_rate
@@ -98,6 +104,7 @@ class _NumberedCanvas(Canvas):
         )
 
 
+@functools.cache
 def _styles() -> dict[str, ParagraphStyle]:
     font = fonts()
     return {
@@ -113,98 +120,245 @@ CELL_PADDING = 2  # points, each side
 BODY_SIZE, BODY_LEADING = 7.5, 9.5
 HEAD_SIZE, HEAD_LEADING = 7, 9
 GROUP_SIZE, GROUP_LEADING = 8, 10.5
+COLUMN_POSITIONS = tuple(itertools.accumulate((width * mm for width in COLUMN_WIDTHS_MM), initial=0))
+RULE_COLOUR = colors.HexColor("#b1b4b6")
+THIN_RULE, BRAND_RULE = 0.25, 0.8  # line widths, points
 
 
-def _wrapped(value: str, font_name: str, size: float, first_column: int, last_column: int | None = None) -> str:
-    """`value` broken into lines that fit columns first_column..last_column (plain strings are much cheaper
-    to lay out than paragraphs, and a table cell takes "\n" as a line break)."""
-    columns = COLUMN_WIDTHS_MM[first_column : (last_column if last_column is not None else first_column) + 1]
-    width = sum(columns) * mm - 2 * CELL_PADDING
-    return "\n".join(simpleSplit(str(value), font_name, size, width))
+def _wrapped(value: str, font_name: str, size: float, first_column: int, last_column: int | None = None) -> list[str]:
+    """`value` broken into the lines that fit columns first_column..last_column, as `simpleSplit` breaks it."""
+    last_column = first_column if last_column is None else last_column
+    width = COLUMN_POSITIONS[last_column + 1] - COLUMN_POSITIONS[first_column] - 2 * CELL_PADDING
+    value = str(value)
+    if "\n" not in value:
+        # Most values fit on one line: measure it once rather than word by word. For a line that fits,
+        # simpleSplit returns its words joined by single plain spaces.
+        line = " ".join(value.split())
+        if stringWidth(line, font_name, size) <= width:
+            return [line] if line else []
+    return simpleSplit(value, font_name, size, width)
 
 
-def statement_table_rows(detail) -> tuple[list[list[str]], list[int]]:
-    """The table's rows (header first, two total rows last) and the indexes of the payment caption rows."""
+@functools.lru_cache(maxsize=256)
+def _wrapped_label(label: str, font_name: str, size: float, first_column: int, last_column: int | None = None):
+    """`_wrapped` for the table's fixed words (column headings, natures of acts): every statement repeats them."""
+    return tuple(_wrapped(label, font_name, size, first_column, last_column))
+
+
+@dataclass(frozen=True)
+class _Cell:
+    lines: Sequence[str]
+    first_column: int
+    last_column: int
+    right: bool = False  # aligned on the right edge of last_column
+
+
+@dataclass(frozen=True)
+class _Row:
+    cells: list[_Cell]
+    font: str
+    size: float
+    leading: float
+    background: colors.Color | None = None
+    rule_below: bool = False  # the thin grey line under a payment's caption and under each act
+    rule_above: bool = False  # the brand line above the totals
+    keep_with_previous: bool = False  # no page break just above this row
+
+    @functools.cached_property
+    def height(self) -> float:
+        return self.leading * max(max(len(cell.lines), 1) for cell in self.cells) + 2 * CELL_PADDING
+
+
+class _StatementTable(Flowable):
+    """The table of payments and acts, drawn straight on the canvas: a platypus Table built from the same rows
+    costs several times more for the same page. The geometry is that Table's (cell padding 2 points, text at the
+    top of its cell, header row repeated after each page break, a page breaks between rows only where
+    `keep_with_previous` allows it, and a rule on a page break drawn on both sides of it), so the printed
+    statement is unchanged."""
+
+    hAlign = "CENTER"  # as a Table (the table is as wide as the frame anyway)
+
+    def __init__(self, header: _Row, rows: list[_Row], *, thin_rule_on_top=False, brand_rule_at_bottom=False):
+        super().__init__()
+        self.header = header
+        self.rows = rows
+        self.thin_rule_on_top = thin_rule_on_top  # under the repeated header: the page before ended on a rule
+        self.brand_rule_at_bottom = brand_rule_at_bottom  # the next page starts with the totals
+        self.width = COLUMN_POSITIONS[-1]
+        self.height = header.height + sum(row.height for row in rows)
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 (ReportLab's names)
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        """The rows that fit above `availHeight`, then the others under a repeated header; [] if no row fits."""
+        used = self.header.height
+        fitting = 0  # body rows on this page
+        for count, row in enumerate(self.rows):
+            used += row.height
+            if used > availHeight:
+                break
+            if count + 1 == len(self.rows) or not self.rows[count + 1].keep_with_previous:
+                fitting = count + 1
+        if fitting == 0:
+            return []
+        if fitting == len(self.rows):
+            return [self]
+        return [
+            _StatementTable(
+                self.header,
+                self.rows[:fitting],
+                thin_rule_on_top=self.thin_rule_on_top,
+                brand_rule_at_bottom=self.rows[fitting].rule_above,
+            ),
+            _StatementTable(
+                self.header,
+                self.rows[fitting:],
+                thin_rule_on_top=self.rows[fitting - 1].rule_below,
+                brand_rule_at_bottom=self.brand_rule_at_bottom,
+            ),
+        ]
+
+    def draw(self):
+        canvas = self.canv
+        rows = [self.header, *self.rows]
+        tops = list(itertools.accumulate((row.height for row in rows), operator.sub, initial=self.height))
+        width = self.width
+        canvas.saveState()
+        for row, top, bottom in zip(rows, tops, tops[1:], strict=False):
+            if row.background is not None:
+                canvas.setFillColor(row.background)
+                canvas.rect(0, bottom, width, top - bottom, stroke=0, fill=1)
+        canvas.setFillColor(colors.black)
+        text = canvas.beginText()
+        font = None
+        widths = {}  # amounts and rates repeat down a page (the base is often the amount paid, the rate 70 %)
+        for row, top in zip(rows, tops, strict=False):
+            size = row.size
+            if font != (row.font, size, row.leading):
+                font = (row.font, size, row.leading)
+                text.setFont(*font)
+            for cell in row.cells:
+                if not cell.lines:
+                    continue
+                y = top - CELL_PADDING - size
+                if cell.right:
+                    right = COLUMN_POSITIONS[cell.last_column + 1] - CELL_PADDING
+                    for line in cell.lines:
+                        if (line, font) not in widths:
+                            widths[line, font] = stringWidth(line, row.font, size)
+                        text.setTextOrigin(right - widths[line, font], y)
+                        text.textLine(line)
+                        y -= row.leading
+                else:
+                    text.setTextOrigin(COLUMN_POSITIONS[cell.first_column] + CELL_PADDING, y)
+                    for line in cell.lines:
+                        text.textLine(line)  # then down by the leading
+        canvas.drawText(text)
+        canvas.setLineCap(1)  # round caps and joins, as a platypus Table draws its rules
+        canvas.setLineJoin(1)
+        canvas.setStrokeColor(BRAND)
+        canvas.setLineWidth(BRAND_RULE)
+        canvas.line(0, tops[1], width, tops[1])
+        thin = [(0, bottom, width, bottom) for row, bottom in zip(rows, tops[1:], strict=False) if row.rule_below]
+        if self.thin_rule_on_top:
+            thin.insert(0, (0, tops[1], width, tops[1]))
+        if thin:
+            canvas.setStrokeColor(RULE_COLOUR)
+            canvas.setLineWidth(THIN_RULE)
+            canvas.lines(thin)
+        brand = [(0, top, width, top) for row, top in zip(rows, tops, strict=False) if row.rule_above]
+        if self.brand_rule_at_bottom:
+            brand.insert(0, (0, 0, width, 0))
+        if brand:
+            canvas.setStrokeColor(BRAND)
+            canvas.setLineWidth(BRAND_RULE)
+            canvas.lines(brand)
+        canvas.restoreState()
+
+
+def _table(detail) -> _StatementTable:
+    """The header row, a caption row per payment followed by its acts, and the two total rows."""
     font = fonts()
-    rows: list[list[str]] = [
-        [_wrapped(label, font.bold, HEAD_SIZE, index) for index, (label, _number) in enumerate(detail.columns)]
-    ]
-    blank = [""] * (len(detail.columns) - 1)
+    columns = len(detail.columns)
+    header = _Row(
+        cells=[
+            _Cell(_wrapped_label(str(label), font.bold, HEAD_SIZE, index), index, index)
+            for index, (label, _number) in enumerate(detail.columns)
+        ],
+        font=font.bold,
+        size=HEAD_SIZE,
+        leading=HEAD_LEADING,
+        background=HEADER_BACKGROUND,
+    )
     natures = {value: str(label) for value, label in ActNature.choices}  # get_nature_display() is slow in a loop
-    group_rows = []
+    rows = []
+    keep_with_previous = False  # under a payment's caption: a caption never ends a page, it stays with its first act
     for group in detail.groups:
-        group_rows.append(len(rows))
-        rows.append([_wrapped(group.caption, font.bold, GROUP_SIZE, 0, len(detail.columns) - 1), *blank])
-        for line in group.lines:
-            rows.append(
-                [
-                    f"{line.care_date:%d/%m/%Y}",
-                    _wrapped(natures.get(line.nature, line.nature), font.regular, BODY_SIZE, 1),
-                    _wrapped(line.practitioner, font.regular, BODY_SIZE, 2),
-                    format_money(line.amount_charged),
-                    format_money(line.base),
-                    format_rate(line.rate),
-                    format_money(line.reimbursed),
-                    format_money(line.deductions),
-                ]
+        rows.append(
+            _Row(
+                cells=[_Cell(_wrapped(group.caption, font.bold, GROUP_SIZE, 0, columns - 1), 0, columns - 1)],
+                font=font.bold,
+                size=GROUP_SIZE,
+                leading=GROUP_LEADING,
+                background=GROUP_BACKGROUND,
+                rule_below=True,
+                keep_with_previous=keep_with_previous,
             )
-    rows.append(
-        [
-            _wrapped(_("Total des actes"), font.bold, BODY_SIZE, 0, 2),
-            "",
-            "",
-            format_money(detail.total_charged),
-            "",
-            "",
-            format_money(detail.total_reimbursed),
-            format_money(detail.total_deductions),
-        ]
-    )
-    rows.append(
-        [_wrapped(detail.total_paid_label, font.bold, BODY_SIZE, 0, 5), *[""] * 5, format_money(detail.total_paid), ""]
-    )
-    return rows, group_rows
-
-
-def _table(detail) -> Table:
-    rows, group_rows = statement_table_rows(detail)
-    font = fonts()
-    last = len(rows) - 1
-    commands = [
-        ("FONT", (0, 0), (-1, -1), font.regular, BODY_SIZE, BODY_LEADING),
-        ("FONT", (0, 0), (-1, 0), font.bold, HEAD_SIZE, HEAD_LEADING),
-        ("FONT", (0, last - 1), (-1, last), font.bold, BODY_SIZE, BODY_LEADING),
-        ("ALIGN", (3, 1), (-1, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("BACKGROUND", (0, 0), (-1, 0), HEADER_BACKGROUND),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, BRAND),
-        ("LINEBELOW", (0, 1), (-1, last - 2), 0.25, colors.HexColor("#b1b4b6")),
-        ("LINEABOVE", (0, last - 1), (-1, last - 1), 0.8, BRAND),
-        ("SPAN", (0, last - 1), (2, last - 1)),
-        ("SPAN", (0, last), (5, last)),
-        ("SPAN", (6, last), (7, last)),
-        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]
-    for index in group_rows:
-        commands += [
-            ("SPAN", (0, index), (-1, index)),
-            ("FONT", (0, index), (-1, index), font.bold, GROUP_SIZE, GROUP_LEADING),
-            ("ALIGN", (0, index), (-1, index), "LEFT"),
-            ("BACKGROUND", (0, index), (-1, index), GROUP_BACKGROUND),
-            # A payment's caption never ends a page: it stays with its first act.
-            ("NOSPLIT", (0, index), (-1, min(index + 1, last - 2))),
-        ]
+        )
+        keep_with_previous = True
+        for line in group.lines:
+            values = (
+                format_money(line.amount_charged),
+                format_money(line.base),
+                format_rate(line.rate),
+                format_money(line.reimbursed),
+                format_money(line.deductions),
+            )
+            rows.append(
+                _Row(
+                    cells=[
+                        _Cell([f"{line.care_date:%d/%m/%Y}"], 0, 0),
+                        _Cell(_wrapped_label(natures.get(line.nature, line.nature), font.regular, BODY_SIZE, 1), 1, 1),
+                        _Cell(_wrapped(line.practitioner, font.regular, BODY_SIZE, 2), 2, 2),
+                        *(_Cell([value], column, column, right=True) for column, value in enumerate(values, start=3)),
+                    ],
+                    font=font.regular,
+                    size=BODY_SIZE,
+                    leading=BODY_LEADING,
+                    rule_below=True,
+                    keep_with_previous=keep_with_previous,
+                )
+            )
+            keep_with_previous = False
     # The two total rows stay together.
-    commands.append(("NOSPLIT", (0, last - 1), (-1, last)))
-    return Table(
-        rows,
-        colWidths=[width * mm for width in COLUMN_WIDTHS_MM],
-        repeatRows=1,
-        style=PlatypusTableStyle(commands),
+    rows.append(
+        _Row(
+            cells=[
+                _Cell(_wrapped_label(_("Total des actes"), font.bold, BODY_SIZE, 0, 2), 0, 2),
+                _Cell([format_money(detail.total_charged)], 3, 3, right=True),
+                _Cell([format_money(detail.total_reimbursed)], 6, 6, right=True),
+                _Cell([format_money(detail.total_deductions)], 7, 7, right=True),
+            ],
+            font=font.bold,
+            size=BODY_SIZE,
+            leading=BODY_LEADING,
+            rule_above=True,
+        )
     )
+    rows.append(
+        _Row(
+            cells=[
+                _Cell(_wrapped(detail.total_paid_label, font.bold, BODY_SIZE, 0, 5), 0, 5),
+                _Cell([format_money(detail.total_paid)], 6, 7, right=True),
+            ],
+            font=font.bold,
+            size=BODY_SIZE,
+            leading=BODY_LEADING,
+            keep_with_previous=True,
+        )
+    )
+    return _StatementTable(header, rows)
 
 
 def statement_pdf_render(
