@@ -9,7 +9,6 @@ import datetime
 import io
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from faker import Faker
 
+from bench.common import bar, median_and_spread
 from portail.benefits.enums import ActNature, Payee
 from portail.benefits.models import Payment, PaymentImportRun, PaymentLine
 from portail.registry.enums import Sex
@@ -30,6 +30,9 @@ from portail.registry.services import MemberData, members_upsert
 
 SEED = 2010
 FUND_CODE = "BENCH"
+# Each repeat: import, import again, raw insert, one after the other (so that a busy machine weighs on the
+# three alike).
+REPEATS = 3
 PAYMENT_COLUMNS = ("id", "external_id", "member_id", "beneficiary_id", "paid_on", "amount", "payee", "received_at")
 LINE_COLUMNS = (
     "payment_id",
@@ -260,7 +263,7 @@ def time_raw_insert(payment_rows: list[tuple], line_rows: list[tuple]) -> float:
 def run(quick: bool) -> dict:
     count = 5_000 if quick else 20_000
     member_count = 1_000 if quick else 4_000
-    repeats = 1 if quick else 3
+    repeats = REPEATS
     rng = random.Random(SEED)
     progress(f"creating {member_count} members through the register's upsert")
     members = members_create(member_count, rng)
@@ -271,31 +274,41 @@ def run(quick: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "paiements.jsonl"
         write_jsonl(path, payments)
-        for attempt in range(1, repeats + 1):
-            tables_clean()
-            progress(f"run {attempt}/{repeats}: import_payments, {count} new payments")
-            import_seconds.append(time_import(path))
-            assert Payment.objects.count() == count, PaymentImportRun.objects.first().rejections[:3]
-            assert PaymentLine.objects.count() == len(line_rows)
-            progress(f"run {attempt}/{repeats}: import_payments again, {count} known payments")
-            reimport_seconds.append(time_import(path))
-            tables_clean()
-            progress(f"run {attempt}/{repeats}: raw insert ({connection.vendor}), {count} payments")
-            raw_seconds.append(time_raw_insert(payment_rows, line_rows))
-            assert Payment.objects.count() == count
+        description = f"{count:,} payments: import, import again known, raw insert ({connection.vendor})"
+        with bar(repeats * 3, description) as progress_bar:
+            for _ in range(repeats):
+                tables_clean()
+                import_seconds.append(time_import(path))
+                assert Payment.objects.count() == count, PaymentImportRun.objects.first().rejections[:3]
+                assert PaymentLine.objects.count() == len(line_rows)
+                progress_bar.update(1)
+                reimport_seconds.append(time_import(path))
+                progress_bar.update(1)
+                tables_clean()
+                raw_seconds.append(time_raw_insert(payment_rows, line_rows))
+                assert Payment.objects.count() == count
+                progress_bar.update(1)
         tables_clean()
-    import_rate = count / statistics.median(import_seconds)
-    raw_rate = count / statistics.median(raw_seconds)
+    import_median, import_spread = median_and_spread(import_seconds)
+    reimport_median, reimport_spread = median_and_spread(reimport_seconds)
+    raw_median, raw_spread = median_and_spread(raw_seconds)
+    # Each repeat's ratio, import and raw insert measured one after the other: the steadier figure when the
+    # machine's load changes from one repeat to the next.
+    ratios = sorted(raw / imported for imported, raw in zip(import_seconds, raw_seconds, strict=True))
     return {
         "payments": count,
         "acts": len(line_rows),
         "members": member_count,
         "repeats": repeats,
-        "import_payments_per_second": round(import_rate),
-        "import_acts_per_second": round(len(line_rows) / statistics.median(import_seconds)),
-        "reimport_known_payments_per_second": round(count / statistics.median(reimport_seconds)),
+        "import_payments_per_second": round(count / import_median),
+        "import_acts_per_second": round(len(line_rows) / import_median),
+        "import_seconds_median_and_spread": f"{import_median:.3f} ± {import_spread / 2:.3f}",
+        "reimport_known_payments_per_second": round(count / reimport_median),
+        "reimport_seconds_median_and_spread": f"{reimport_median:.3f} ± {reimport_spread / 2:.3f}",
         "raw_insert": "COPY" if connection.vendor == "postgresql" else "executemany",
-        "raw_payments_per_second": round(raw_rate),
-        "import_to_raw_ratio": round(import_rate / raw_rate, 3),
+        "raw_payments_per_second": round(count / raw_median),
+        "raw_seconds_median_and_spread": f"{raw_median:.3f} ± {raw_spread / 2:.3f}",
+        "import_to_raw_ratio": round(raw_median / import_median, 3),
+        "import_to_raw_ratio_per_repeat": ", ".join(f"{ratio:.2f}" for ratio in ratios),
         "target": "ratio >= 0.5",
     }

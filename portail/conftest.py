@@ -50,3 +50,14 @@ def _steady_maintenance_lookup(monkeypatch):
     maintenance.maintenance_clear_cache()
     yield
     maintenance.maintenance_clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _french_to_start_with():
+    """Every test starts in French, whatever language an earlier test's request left active in this thread
+    (LocaleMiddleware activates the request's language and nothing deactivates it afterwards)."""
+    from django.utils import translation
+
+    translation.activate("fr")
+    yield
+    translation.deactivate()

@@ -3,9 +3,10 @@ import json
 import random
 from decimal import Decimal
 
+import msgspec
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, IntegrityError, connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -361,6 +362,267 @@ class TestPaymentParseRandomised:
             assert parsed.amount == sum(act.reimbursed - act.flat_fee - act.deductible for act in parsed.acts)
 
 
+# The fast path (feed._fast_reader) must accept no line that payment_parse rejects, and give the same values.
+
+
+def written(row: feed.PaymentRow) -> tuple:
+    """What a row writes, amounts as Decimal: the fast path keeps the text or number received ("5", 5), which
+    the database stores as payment_parse's Decimal("5.00")."""
+    return (
+        row.external_id,
+        row.nir.number,
+        row.beneficiary,
+        row.paid_on,
+        Decimal(row.amount),
+        row.payee,
+        [
+            (
+                act.care_date,
+                act.nature,
+                act.practitioner,
+                *(Decimal(value) for value in msgspec.structs.astuple(act)[3:]),
+            )
+            for act in row.acts
+        ],
+    )
+
+
+def read_fast(text: str) -> feed.PaymentRow | None:
+    return feed._fast_reader(TODAY)(text)
+
+
+def assert_fast_path_agrees(text: str) -> feed.PaymentRow | None:
+    """The fast path's row for `text`, after checking that payment_parse accepts it with the same values."""
+    fast = read_fast(text)
+    try:
+        slow = feed._payment_row(payment_parse(text=text, today=TODAY))
+    except PaymentRejected:
+        assert fast is None
+    else:
+        assert fast is None or written(fast) == written(slow)
+    return fast
+
+
+def amount_forms(cents: int) -> list:
+    """The forms a sum of money may take in the feed: text with 2 decimals, shortest text, JSON number."""
+    units, hundredths = divmod(cents, 100)
+    shortest = str(units) if not hundredths else f"{units}.{hundredths:02d}".rstrip("0")
+    return [f"{units}.{hundredths:02d}", shortest, units if not hundredths else float(shortest)]
+
+
+@st.composite
+def usual_payments(draw) -> dict:
+    """Valid payments as a claims system writes them, amounts in any of their forms."""
+
+    def money(max_cents: int = 10**10 - 1) -> str | int | float:
+        return draw(st.sampled_from(amount_forms(draw(st.integers(0, max_cents)))))
+
+    names = st.sampled_from(["Dr Claire Martin", "Pharmacie du Centre", "Élodie L'Hôte-Ruiz", "", "Labo 🧪"])
+    lines, total = [], 0
+    for _index in range(draw(st.integers(1, 4))):
+        reimbursed = draw(st.integers(0, 10**7))
+        flat_fee = draw(st.integers(0, reimbursed))
+        deductible = draw(st.integers(0, reimbursed - flat_fee))
+        total += reimbursed - flat_fee - deductible
+        line = {
+            "care_date": str(draw(st.dates(datetime.date(1990, 1, 1), datetime.date(2025, 2, 10)))),
+            "nature": draw(st.sampled_from(ActNature.values)),
+            "practitioner": draw(names),
+            "amount_charged": money(),
+            "base": money(),
+            "rate": money(10_000),
+            "reimbursed": draw(st.sampled_from(amount_forms(reimbursed))),
+        }
+        if flat_fee or draw(st.booleans()):
+            line["flat_fee"] = draw(st.sampled_from(amount_forms(flat_fee)))
+        if deductible or draw(st.booleans()):
+            line["deductible"] = draw(st.sampled_from(amount_forms(deductible)))
+        lines.append(line)
+    data = {
+        "id": draw(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/", min_size=1, max_size=64)),
+        "nir": draw(st.sampled_from([NIR.with_key, NIR.number, NIR.formatted])),
+        "paid_on": "2025-02-10",
+        "amount": draw(st.sampled_from(amount_forms(total))),
+        "payee": draw(st.sampled_from(Payee.values)),
+        "lines": lines,
+    }
+    if draw(st.booleans()):
+        data["beneficiary"] = draw(
+            st.none() | st.just({"last_name": "Lefèvre", "first_names": "Léa Marie", "birth_date": "2015-06-01"})
+        )
+    return data
+
+
+def replace_one(data: dict, key: str, value, *, act: bool) -> dict:
+    """`data` with `key` (of its first act when `act`) set to `value`."""
+    if act:
+        return data | {"lines": [data["lines"][0] | {key: value}, *data["lines"][1:]]}
+    return data | {key: value}
+
+
+tricky_values = st.sampled_from(
+    [
+        " 1.00",
+        "1.00 ",
+        "1.00\n",
+        "+1.00",
+        "01.00",
+        "1.000",
+        "1.001",
+        "-0",
+        "-0.00",
+        "1e3",
+        "1E3",
+        ".5",
+        "5.",
+        "١٢",
+        "１２",
+        "1_000",
+        "NaN",
+        "Infinity",
+        "100",
+        "100.00",
+        "100.001",
+        "100.5",
+        "99999999.99",
+        "100000000",
+        "999999.99",
+        "1000000",
+        "",
+        " ",
+        "2025-02-10",
+        "2025-2-10",
+        "2024-02-29",
+        "2025-02-29",
+        "0000-01-01",
+        "2025-02-11",
+        "2025-03-02",
+        "２０２５-02-10",
+        "20250210",
+        "2025-02-10T00:00",
+        "member",
+        "MEMBER",
+        "consultation",
+        "x",
+        "Dr\x00Martin",
+        "Dr\u0085Martin",
+        "Dr\u00a0Martin",
+        "Dr\u2028Martin",
+        "\ud800",
+        "P" * 151,
+        True,
+        False,
+        None,
+        0,
+        -1,
+        12,
+        10**8,
+        10**30,
+        1.5,
+        1.005,
+        100.0,
+        1e3,
+        [],
+        {},
+        ["1.00"],
+        {"value": "1.00"},
+    ]
+)
+act_keys = st.sampled_from([*msgspec.structs.fields(feed.ActRow)]).map(lambda field: field.name)
+payment_keys = st.sampled_from(["id", "nir", "beneficiary", "paid_on", "amount", "payee", "lines"])
+
+
+class TestFastPath:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            dumps(payment()),
+            dumps(payment(nir=NIR.formatted, amount=19, lines=[act(amount_charged=30, base=30.0, rate=70.0)])),
+            dumps(payment(amount=27.5, lines=[act(reimbursed=27.5, flat_fee=0, deductible=0)])),
+            dumps(without(payment(), "beneficiary") | {"unknown": [{"deep": [1, 2]}]}),
+            dumps(payment(beneficiary={"last_name": "Lefèvre", "first_names": "Léa", "birth_date": "2015-06-01"})),
+            dumps(payment(lines=[without(without(act(), "flat_fee"), "deductible") | {"reimbursed": "19"}])),
+            dumps(payment(id="P" * 64, lines=[act(practitioner="É" * 150)])),
+            "\t" + dumps(payment()) + "\r\n",
+            dumps(payment(lines=[act()] * 500, amount=str(Decimal("19.00") * 500))),
+            # At the limits.
+            dumps(payment(lines=[act(amount_charged="99999999.99", base=99999999.99, rate="100.00")])),
+            dumps(payment(lines=[act(reimbursed="1000021.00", flat_fee="999999.99", deductible="2.01", rate=0)])),
+        ],
+    )
+    def test_usual_lines_take_it(self, text):
+        assert assert_fast_path_agrees(text) is not None
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            # Duplicate keys, escaped or not: the last wins, as with json.loads.
+            dumps(payment())[:-1] + ', "id": "PAY-2"}',
+            dumps(payment())[:-1] + ', "\\u0069d": "PAY-2"}',
+            dumps(payment())[:-1] + ', "amount": "21.00"}',
+            # Escapes that json.loads reads as characters _text refuses.
+            dumps(payment(id="x")).replace('"x"', '"\\ud800"'),
+            dumps(payment(id="x")).replace('"x"', '"P\\u0000"'),
+            dumps(payment(lines=[act(practitioner="x")])).replace('"x"', '"\\udc80"'),
+            # Not one JSON object.
+            "\ufeff" + dumps(payment()),
+            dumps(payment()) + " x",
+            dumps(payment()).replace('"19.00"', "NaN"),
+            dumps(payment()).replace('"19.00"', "1" * 5000),
+            "\udcff" + dumps(payment()),
+            dumps([payment()]),
+            # Values in forms payment_parse reads, which the fast path may leave to it.
+            dumps(payment(amount="19.000")),
+            dumps(payment(amount="019.00")),
+            dumps(payment()).replace('"19.00"', "1.9e1"),
+            dumps(payment(lines=[act(practitioner="Dr\u00a0Martin")])),
+            dumps(payment(lines=[act(rate="100.000")])),
+            # Values payment_parse rejects.
+            dumps(payment(lines=[act(practitioner="Dr\x00Martin")])),
+            dumps(payment(lines=[act(practitioner="Dr\x7fMartin")])),
+            dumps(payment(lines=[act(practitioner="Dr\x85Martin")])),
+            dumps(payment(lines=[act(amount_charged="100000000")])),
+            dumps(payment(lines=[act(base=100000000)])),
+            dumps(payment(lines=[act(reimbursed="1000021.00", flat_fee="1000002.00")])),
+            dumps(payment(lines=[act(reimbursed="1000021.00", flat_fee="2.00", deductible="1000000")])),
+            dumps(payment(amount="19.00\n")),
+            dumps(payment(lines=[act(rate="100.01")])),
+            dumps(payment(lines=[act(flat_fee="1000000")])),
+            dumps(payment(paid_on="2025-02-29")),
+            dumps(payment(lines=[act(care_date="2025-02-11")])),
+            dumps(payment(paid_on="2025-03-02", lines=[act(care_date="2025-03-02")])),
+            dumps(payment(beneficiary={"last_name": "L", "first_names": "L", "birth_date": "2025-03-02"})),
+            dumps(payment(beneficiary={"last_name": " ", "first_names": "L", "birth_date": "2015-06-01"})),
+            dumps(payment(beneficiary={})),
+            dumps(payment(beneficiary={"last_name": "L", "first_names": "L", "birth_date": "20150601"})),
+            dumps(payment(paid_on="20250210")),
+            dumps(payment(id=" ")),
+            dumps(payment(id="P\u0085")),
+            dumps(payment(id="P" * 65)),
+            dumps(payment(nir=NIR.number + ("00" if NIR.key != "00" else "01"))),
+            dumps(payment(lines=[act()] * 501, amount=str(Decimal("19.00") * 501))),
+        ],
+    )
+    def test_other_lines_are_left_to_payment_parse(self, text):
+        assert_fast_path_agrees(text)
+
+    @given(data=usual_payments())
+    @settings(max_examples=300)
+    def test_usual_payments(self, data):
+        assert assert_fast_path_agrees(json.dumps(data, ensure_ascii=False)) is not None
+
+    @given(data=usual_payments(), in_act=st.booleans(), key=st.data(), value=tricky_values | json_values)
+    @settings(max_examples=500)
+    def test_changed_payments(self, data, in_act, key, value):
+        data = replace_one(data, key.draw(act_keys if in_act else payment_keys), value, act=in_act)
+        assert_fast_path_agrees(json.dumps(data, ensure_ascii=False))
+
+    @given(text=outside_lines)
+    @settings(max_examples=300)
+    def test_outside_input(self, text):
+        assert_fast_path_agrees(text)
+
+
 @pytest.fixture
 def member(db):
     return MemberFactory(nir=NIR.number, last_name="Lefèvre")
@@ -506,6 +768,67 @@ class TestPaymentsImport:
             import_lines([dumps(payment())])
         assert not Payment.objects.exists()
 
+    def test_the_fast_path_writes_what_payment_parse_would(self, member, monkeypatch):
+        BeneficiaryFactory(member=member, last_name="Lefèvre", first_names="Léa", birth_date="2015-06-01")
+        child = {"last_name": "LEFEVRE", "first_names": "lea", "birth_date": "2015-06-01"}
+        forms = [
+            payment(),
+            payment(amount=19, lines=[act(amount_charged=30, base=30.5, rate=70, flat_fee=2)]),
+            payment(amount="19.5", lines=[act(reimbursed=19.5, flat_fee="0", deductible=0, rate="65.5")]),
+            payment(beneficiary=child, lines=[without(without(act(), "deductible"), "flat_fee")], amount="21"),
+        ]
+        fast = [dumps(data | {"id": f"fast-{index}"}) for index, data in enumerate(forms)]
+        assert all(read_fast(line) for line in fast)
+        assert counts(import_lines(fast)) == (4, 0, 0)
+        monkeypatch.setattr(feed, "_fast_reader", lambda today: lambda text: None)
+        assert counts(import_lines([line.replace('"fast-', '"slow-') for line in fast])) == (4, 0, 0)
+
+        def stored(external_id: str) -> tuple:
+            # As the database holds them (no ORM converters): "5" and Decimal("5.00") must be stored alike.
+            payment_columns = ", ".join(feed._PAYMENT_COLUMNS[1:-1])
+            act_columns = ", ".join(feed._ACT_COLUMNS[1:])
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, {payment_columns} FROM {Payment._meta.db_table} WHERE external_id = %s",  # noqa: S608
+                    [external_id],
+                )
+                pk, *values = cursor.fetchone()
+                cursor.execute(
+                    f"SELECT {act_columns} FROM {PaymentLine._meta.db_table} WHERE payment_id = %s ORDER BY id",  # noqa: S608
+                    [pk],
+                )
+                return values, cursor.fetchall()
+
+        for index in range(len(forms)):
+            assert stored(f"fast-{index}") == stored(f"slow-{index}")
+
+    def test_ids_follow_those_given_before_and_after(self, member):
+        before = PaymentFactory(member=member)
+        deleted = PaymentFactory(member=member)
+        deleted_pk = deleted.pk
+        deleted.delete()
+        lines = [dumps(payment(id="A")), dumps(payment(id="B", amount="42.00", lines=[act(flat_fee="0")] * 2))]
+        assert counts(import_lines(lines)) == (2, 0, 0)
+        after = PaymentFactory(member=member)
+        first, second = Payment.objects.get(external_id="A"), Payment.objects.get(external_id="B")
+        assert before.pk < deleted_pk < first.pk < second.pk < after.pk
+        assert [line.reimbursed for line in first.lines.all()] == [Decimal("21.00")]
+        assert [line.flat_fee for line in second.lines.all()] == [Decimal("0.00"), Decimal("0.00")]
+
+    def test_a_write_that_meets_a_concurrent_insert_is_retried(self, member, monkeypatch):
+        real_insert, calls = feed._payments_insert, []
+
+        def insert_after_another_import(accepted):
+            calls.append(len(accepted))
+            if len(calls) == 1:  # another import writes PAY-1 between our read and our write
+                PaymentFactory(external_id="PAY-1", member=member)
+            real_insert(accepted)
+
+        monkeypatch.setattr(feed, "_payments_insert", insert_after_another_import)
+        run = import_lines([dumps(payment()), dumps(payment(id="PAY-2"))])
+        assert (counts(run), calls) == ((2, 0, 0), [2, 2])
+        assert PaymentLine.objects.filter(payment__external_id="PAY-1").get().practitioner == "Dr Claire Martin"
+
     def test_a_batch_is_retried_after_a_concurrent_insert(self, member, monkeypatch):
         real_write, calls = feed._batch_write, []
 
@@ -575,8 +898,8 @@ class TestPaymentsImport:
 
 @pytest.mark.django_db
 class TestImportQueries:
-    # Per batch: savepoint, known ids, members, beneficiaries, INSERT payments, their ids, INSERT acts, release,
-    # run update.
+    # Per batch: savepoint, known ids, members, beneficiaries, payment ids, INSERT (or COPY) payments, INSERT
+    # (or COPY) acts, release, run update.
     QUERIES_PER_BATCH = 9
 
     @pytest.mark.parametrize(("batch_size", "batches"), [(5, 4), (10, 2), (20, 1)])
