@@ -23,8 +23,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 
 
-def setup_django(var_dir: Path, database_url: str | None = None) -> str:
-    """Django on a fresh database; returns its URL."""
+def setup_django(var_dir: Path, database_url: str | None = None, redis_url: str | None = None) -> str:
+    """Django on a fresh database (and a Redis database emptied, if given); returns the database's URL."""
     sys.path.insert(0, str(BENCH_DIR.parent))
     from bench.generate import BENCH_PEPPER, fresh_postgresql_database
 
@@ -36,6 +36,12 @@ def setup_django(var_dir: Path, database_url: str | None = None) -> str:
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["PORTAIL_PEPPER"] = BENCH_PEPPER  # the servers the benchmarks start use it too
+    os.environ.pop("REDIS_URL", None)
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+        os.environ["REDIS_URL"] = redis_url  # cache, sessions and rate limits there, as at scale
     import django
     from django.core.management import call_command
 
@@ -71,8 +77,9 @@ def machine() -> dict:
         "django": django.get_version(),
         "database": f"SQLite {connection.Database.sqlite_version}"
         if connection.vendor == "sqlite"
-        else f"PostgreSQL {connection.cursor().connection.info.server_version / 10000:g}",
+        else "PostgreSQL {}.{}".format(*divmod(connection.cursor().connection.info.server_version, 10000)),
         "server": f"gunicorn {importlib.metadata.version('gunicorn')}",
+        "cache_and_sessions": "Redis" if os.environ.get("REDIS_URL") else "database",
     }
 
 
@@ -95,11 +102,16 @@ def main() -> int:
         default=os.environ.get("BENCH_DATABASE_URL"),
         help="a PostgreSQL database to create afresh and run on (default: SQLite in a temporary directory)",
     )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL"),
+        help="a Redis database of the benchmarks' own (emptied first) for cache and sessions, as at scale",
+    )
     parser.add_argument("only", nargs="*", help="run only these modules (e.g. bench_import_members)")
     arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="portail-bench-") as tmp:
-        database_url = setup_django(Path(tmp), arguments.database_url)
+        database_url = setup_django(Path(tmp), arguments.database_url, arguments.redis_url)
         names = sorted(path.stem for path in BENCH_DIR.glob("bench_*.py"))
         if arguments.only:
             names = [name for name in names if name in arguments.only]

@@ -30,9 +30,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_environment(*, database_url: str, var_dir: Path, redis_url: str | None = None) -> dict[str, str]:
-    """The environment of a production-like portal process on `database_url` (also used by the bench itself)."""
-    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+def server_environment(*, database_url: str, var_dir: Path) -> dict[str, str]:
+    """The environment of a production-like portal process on `database_url`, with Redis when the run has one
+    (python -m bench --redis-url sets REDIS_URL for itself and its servers, and removes it otherwise)."""
+    env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=database_url,
@@ -44,16 +45,14 @@ def server_environment(*, database_url: str, var_dir: Path, redis_url: str | Non
         PYTHONPATH=str(PROJECT_DIR),
     )
     env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    if redis_url:
-        env["REDIS_URL"] = redis_url
     return env
 
 
 class PortalServer:
     """gunicorn serving the portal on a free loopback port, for the length of a `with` block."""
 
-    def __init__(self, *, database_url: str, var_dir: Path, workers: int = 1, redis_url: str | None = None):
-        self.env = server_environment(database_url=database_url, var_dir=var_dir, redis_url=redis_url)
+    def __init__(self, *, database_url: str, var_dir: Path, workers: int = 1):
+        self.env = server_environment(database_url=database_url, var_dir=var_dir)
         self.workers = workers
         self.port = _free_port()
         self.log_path = var_dir / f"gunicorn-{self.port}.log"

@@ -154,6 +154,7 @@ else:
         }
     }
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    SESSION_ENGINE = "portail.accounts.sessions"
 
 # Per process, never shared, emptied at each restart: markup that depends only on what its key says (the
 # footer per language, the payments filter per data and choices). See PortailForm.memoize_rendering.

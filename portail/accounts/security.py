@@ -69,10 +69,25 @@ def _incr(key: str, timeout: int) -> int:
 
 def lockout_until(*, digest: str, now: dt.datetime) -> dt.datetime | None:
     """When the NIR's lock ends, or None if it is not locked."""
-    timestamp = cache.get(_keys(digest)[2])
+    return _until(cache.get(_keys(digest)[2]), now)
+
+
+def _until(timestamp: float | None, now: dt.datetime) -> dt.datetime | None:
     if timestamp is None or timestamp <= now.timestamp():
         return None
     return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+
+
+@dataclass(frozen=True)
+class LockoutState:
+    locked_until: dt.datetime | None
+    clean: bool  # no failure, lock or lock count remembered: nothing for lockout_clear() to do
+
+
+def lockout_state(*, digest: str, now: dt.datetime) -> LockoutState:
+    """lockout_until(), and whether the slate is already clean, in one read of the cache."""
+    found = cache.get_many(_keys(digest))
+    return LockoutState(locked_until=_until(found.get(_keys(digest)[2]), now), clean=not found)
 
 
 def lockout_register_failure(*, digest: str, now: dt.datetime) -> FailureOutcome:

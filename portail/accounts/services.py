@@ -201,18 +201,23 @@ def login_attempt(*, nir: Nir, secret: str, client_ip: str | None, now: dt.datet
     """NIR + a code: the personal code of an account, or a provisional code.
     The answer for an unknown NIR is the same as for a wrong code."""
     digest = nir_digest(nir.number)
-    locked_until = security.lockout_until(digest=digest, now=now)
-    if locked_until is not None:
-        return LoginResult(status=LoginStatus.LOCKED, locked_until=locked_until)
+    lockout = security.lockout_state(digest=digest, now=now)
+    if lockout.locked_until is not None:
+        return LoginResult(status=LoginStatus.LOCKED, locked_until=lockout.locked_until)
 
-    member = member_for_nir(nir)
-    account = None
+    # The usual case, a member with an account, in one query; the member alone otherwise.
+    account = (
+        Account.objects.select_related("user", "member")
+        .filter(member__nir=nir.number, status=AccountStatus.ACTIVE)
+        .first()
+    )
+    member = account.member if account is not None else member_for_nir(nir)
     if member is None:
         _dummy_check(secret)
     else:
-        account = Account.objects.select_related("user").filter(member=member, status=AccountStatus.ACTIVE).first()
         if account is not None and account.user.check_password(secret):
-            security.lockout_clear(digest=digest)
+            if not lockout.clean:
+                security.lockout_clear(digest=digest)
             security_event_record(kind=SecurityEventKind.LOGIN_SUCCEEDED, member=member, client_ip=client_ip)
             return LoginResult(status=LoginStatus.SUCCESS, user=account.user, member_id=member.pk)
         code = _active_code(member, now)

@@ -4,8 +4,11 @@ from http import HTTPStatus
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -90,6 +93,20 @@ class TestSessions:
         before = client.session.session_key
         self.login(client, account.member)
         assert client.session.session_key != before
+        assert not Session.objects.filter(session_key=before).exists()  # the pre-login session is gone
+
+    def test_a_login_writes_its_session_once_with_everything_in_it(self, client, settings):
+        settings.SESSION_ENGINE = "portail.accounts.sessions"  # the store without Redis, even when REDIS_URL is set
+        account = create_account(MemberFactory())
+        with CaptureQueriesContext(connection) as queries:
+            assert self.login(client, account.member).status_code == HTTPStatus.FOUND
+        writes = [
+            q["sql"] for q in queries.captured_queries if "django_session" in q["sql"] and "SELECT" not in q["sql"]
+        ]
+        assert len(writes) == 1 and writes[0].startswith("INSERT")
+        data = Session.objects.get(session_key=client.cookies["sessionid"].value).get_decoded()
+        assert data["_auth_user_id"] == str(account.user.pk) and "auth_at" in data
+        assert client.get(reverse("accounts:home")).status_code == HTTPStatus.OK
 
     def test_idle_session_ends_after_20_minutes(self, client):
         account = create_account(MemberFactory())
