@@ -21,7 +21,7 @@ help:
 	@echo "make run-scale  the same on PostgreSQL + Redis (DATABASE_URL, REDIS_URL), WEB_WORKERS and TASK_WORKERS"
 	@echo "make test     install and run the whole test suite"
 	@echo "make lint     ruff check and ruff format --check"
-	@echo "make bench    run the benchmarks under bench/ (QUICK=1 for a short run)"
+	@echo "make bench    run the benchmarks under bench/ (QUICK=1 for a short run; BENCH_DATABASE_URL, BENCH_REDIS_URL: docs/benchmarks.md)"
 	@echo "make load     load test: 200 simulated members on PostgreSQL + Redis (QUICK=1 for 20 s)"
 	@echo "make messages refresh and compile the English translation catalogue"
 

@@ -1,4 +1,5 @@
-"""Run every bench/bench_*.py module's `run(quick: bool) -> dict` and write bench/results/latest.{json,md}.
+"""Run every bench/bench_*.py module's `run(quick: bool) -> dict` and write bench/results/latest.{json,md}
+(a quick run: bench/results/quick.{json,md}, so that it never overwrites the full run's report).
 
 Django is set up here against a throwaway database: SQLite in a temporary directory, or, with
 --database-url postgresql://.../NAME, a PostgreSQL database NAME dropped and created afresh. The
@@ -83,10 +84,107 @@ def machine() -> dict:
     }
 
 
+def _summary(benchmarks: dict) -> list[tuple[str, str, str, str, str]]:
+    """One line per figure of docs/benchmarks.md: (number, figure, measured, target, whether it is met)."""
+
+    def figure(name: str) -> dict:
+        return benchmarks.get(name, {})
+
+    page, login, feed = figure("bench_payments_page"), figure("bench_login"), figure("bench_payment_import")
+    pdf, scale, memory = (
+        figure("bench_statement_pdf"),
+        figure("bench_payments_at_scale"),
+        figure("bench_worker_memory"),
+    )
+    lines = []
+    if page:
+        lines.append(
+            (
+                "1",
+                "payments page throughput ÷ bare member view",
+                f"{page['ratio_page_over_bare']} ({page['payments_page_requests_per_second']}/s ÷ "
+                f"{page['bare_member_view_requests_per_second']}/s)",
+                "≥ 0.5",
+                page["ratio_page_over_bare"] >= 0.5,
+            )
+        )
+        queries = (page["queries_for_3_payments"], page["queries_for_300_payments"])
+        lines.append(
+            (
+                "2",
+                "queries per payments page, 3 and 300 payments",
+                f"{queries[0]} and {queries[1]}",
+                "equal, ≤ 6",
+                queries[0] == queries[1] <= 6,
+            )
+        )
+    if login:
+        lines.append(
+            (
+                "3",
+                "login request ÷ one Argon2id verify",
+                f"{login['ratio_login_over_verify']} ({login['login_request_ms_median']} ms ÷ "
+                f"{login['argon2_verify_ms_median']} ms)",
+                "≤ 1.2",
+                login["ratio_login_over_verify"] <= 1.2,
+            )
+        )
+    if feed:
+        lines.append(
+            (
+                "4",
+                f"payment feed import ÷ raw {feed['raw_insert']}",
+                f"{feed['import_to_raw_ratio']} ({feed['import_payments_per_second']:,}/s ÷ "
+                f"{feed['raw_payments_per_second']:,}/s)",
+                "≥ 0.5",
+                feed["import_to_raw_ratio"] >= 0.5,
+            )
+        )
+    if pdf:
+        lines.append(
+            (
+                "5",
+                "statement PDF ÷ bare ReportLab",
+                f"{pdf['ratio_ours_over_bare']} ({pdf['ours_ms_median']} ms ÷ {pdf['bare_ms_median']} ms)",
+                "≤ 1.5",
+                pdf["ratio_ours_over_bare"] <= 1.5,
+            )
+        )
+    if scale:
+        ratios = (scale["ratio_p50_large_over_small"], scale["ratio_p99_large_over_small"])
+        lines.append(
+            (
+                "6",
+                f"payments page p50, p99: {scale['large'].split(' members')[0]} ÷ "
+                f"{scale['small'].split(' members')[0]} members",
+                f"{ratios[0]}, {ratios[1]} (p50 {scale['large_ms_p50']} ÷ {scale['small_ms_p50']} ms, "
+                f"p99 {scale['large_ms_p99']} ÷ {scale['small_ms_p99']} ms)",
+                "≤ 1.5",
+                max(ratios) <= 1.5,
+            )
+        )
+    if memory:
+        after = memory[f"rss_mib_after_{memory['requests']}"]
+        lines.append(
+            (
+                "7",
+                f"worker memory after {memory['requests']:,} ÷ after 100 requests",
+                f"{memory['ratio_after_total_over_after_100']} ({after} MiB ÷ {memory['rss_mib_after_100']} MiB)",
+                "≤ 1.1, ≤ 150 MiB",
+                memory["ratio_after_total_over_after_100"] <= 1.1 and after <= 150,
+            )
+        )
+    return [(number, text, value, target, "yes" if met else "**no**") for number, text, value, target, met in lines]
+
+
 def to_markdown(report: dict) -> str:
     lines = ["# Benchmark results", ""]
     lines += [f"- {key}: {value}" for key, value in report["machine"].items()]
     lines += [f"- quick: {report['quick']}", ""]
+    lines += ["## The figures against their targets (docs/benchmarks.md)", ""]
+    lines += ["| # | figure | measured | target | met |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in _summary(report["benchmarks"])]
+    lines += ["", "The details of each benchmark follow.", ""]
     for name, figures in report["benchmarks"].items():
         lines += [f"## {name}", "", "| figure | value |", "|---|---|"]
         lines += [f"| {key} | {value} |" for key, value in figures.items()]
@@ -116,7 +214,8 @@ def main() -> int:
         if arguments.only:
             names = [name for name in names if name in arguments.only]
         report = {"machine": machine(), "quick": arguments.quick, "benchmarks": {}}
-        latest = RESULTS_DIR / "latest.json"
+        stem = "quick" if arguments.quick else "latest"
+        latest = RESULTS_DIR / f"{stem}.json"
         if arguments.only and latest.exists():
             # A partial run updates its own figures and keeps the others.
             report["benchmarks"] = json.loads(latest.read_text())["benchmarks"]
@@ -133,9 +232,9 @@ def main() -> int:
                 print(f"   {key}: {value}", flush=True)
 
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    (RESULTS_DIR / "latest.md").write_text(to_markdown(report))
-    print(f"Results written to {RESULTS_DIR / 'latest.json'} and latest.md")
+    (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS_DIR / f"{stem}.md").write_text(to_markdown(report))
+    print(f"Results written to {RESULTS_DIR / stem}.json and {stem}.md")
     return 0
 
 
