@@ -50,6 +50,12 @@ class PaymentFilterForm(PortailForm):
     )
 
     def __init__(self, data, *, member, today: dt.date):
+        # The months shown are the months used: with no choice made, the lists show the default period.
+        data = data.copy()
+        if not data.get("start"):
+            data["start"] = months_before(today, settings.PORTAIL_PAYMENTS_DEFAULT_MONTHS - 1).strftime("%Y-%m")
+        if not data.get("end"):
+            data["end"] = today.strftime("%Y-%m")
         super().__init__(data)
         self.today = today
         months = [months_before(today, index) for index in range(settings.PORTAIL_STATEMENTS_KEEP_MONTHS)]

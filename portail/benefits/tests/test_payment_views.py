@@ -76,6 +76,14 @@ class TestPaymentsPage:
         page = member_client.get(reverse("benefits:payments"), {"beneficiary": "assure"}).content.decode()
         assert "11,00" in page and "22,00" not in page
 
+    def test_the_month_lists_show_the_period_shown(self, member_client):
+        page = member_client.get(reverse("benefits:payments")).content.decode()
+        today = timezone.localdate()
+        start = (today.replace(day=1) - dt.timedelta(days=150)).replace(day=1)
+        assert f'<option value="{start:%Y-%m}" selected>' in page  # 6 months, this one included
+        assert f'<option value="{today:%Y-%m}" selected>' in page
+        assert page.count(" selected>") == 3  # and "Toutes les personnes"
+
     def test_an_empty_period_says_so_plainly(self, member_client):
         page = member_client.get(reverse("benefits:payments")).content.decode()
         assert "Aucun paiement sur cette période." in page
