@@ -13,7 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portail.benefits.feed import feed_source_revoke, feed_source_token_renew, feed_token_generate
-from portail.benefits.models import DuplicateRequest, FeedSource, Payment, PaymentImportRun, PaymentLine, Statement
+from portail.benefits.models import (
+    ACT_FIELDS,
+    DuplicateRequest,
+    FeedSource,
+    Payment,
+    PaymentImportRun,
+    PaymentLine,
+    Statement,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,17 +54,7 @@ class PaymentLineInline(admin.TabularInline):
     model = PaymentLine
     extra = 0
     can_delete = False
-    fields = [
-        "care_date",
-        "nature",
-        "practitioner",
-        "amount_charged",
-        "base",
-        "rate",
-        "reimbursed",
-        "flat_fee",
-        "deductible",
-    ]
+    fields = list(ACT_FIELDS)
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from portail.benefits.enums import ActNature, Payee
-from portail.benefits.models import FeedSource, Payment, PaymentImportRun, PaymentLine
+from portail.benefits.models import ACT_FIELDS, FeedSource, Payment, PaymentImportRun, PaymentLine
 from portail.registry.importing import ImportProgress, Rejection
 from portail.registry.models import REJECTIONS_STORED_MAX, Beneficiary, Member
 from portail.registry.nir import Nir, NirError, parse_nir
@@ -731,18 +731,7 @@ def _batch_write(payments: list[tuple[int, PaymentRow]]) -> _BatchOutcome:
 
 
 _PAYMENT_COLUMNS = ("external_id", "member_id", "beneficiary_id", "paid_on", "amount", "payee", "received_at")
-_ACT_COLUMNS = (
-    "payment_id",
-    "care_date",
-    "nature",
-    "practitioner",
-    "amount_charged",
-    "base",
-    "rate",
-    "reimbursed",
-    "flat_fee",
-    "deductible",
-)
+_ACT_COLUMNS = ("payment_id", *ACT_FIELDS)
 assert ActRow.__struct_fields__ == _ACT_COLUMNS[1:], "ActRow's fields are written in _ACT_COLUMNS order"
 
 

@@ -91,6 +91,21 @@ class PaymentLine(models.Model):
         return self.flat_fee + self.deductible
 
 
+# An act's own fields, in the order of its table's columns after its id and its payment: what the feed
+# writes, the payments page reads and the admin shows.
+ACT_FIELDS = (
+    "care_date",
+    "nature",
+    "practitioner",
+    "amount_charged",
+    "base",
+    "rate",
+    "reimbursed",
+    "flat_fee",
+    "deductible",
+)
+
+
 class StatementQuerySet(models.QuerySet):
     def for_member(self, member) -> "StatementQuerySet":
         return self.filter(member=member)

@@ -16,21 +16,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from portail.benefits.enums import ActNature, Payee
-from portail.benefits.models import Payment, PaymentQuerySet
+from portail.benefits.models import ACT_FIELDS, Payment, PaymentQuerySet
 from portail.benefits.templatetags.money import format_money, format_rate
 
 PAYMENT_FIELDS = ("pk", "paid_on", "amount", "payee", "beneficiary__first_names")
-ACT_FIELDS = (
-    "care_date",
-    "nature",
-    "practitioner",
-    "amount_charged",
-    "base",
-    "rate",
-    "reimbursed",
-    "flat_fee",
-    "deductible",
-)
 
 
 @dataclass(slots=True)
