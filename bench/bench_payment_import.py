@@ -21,8 +21,9 @@ from django.utils import timezone
 from faker import Faker
 
 from bench.common import bar, median_and_spread
+from bench.generate import raw_insert
 from portail.benefits.enums import ActNature, Payee
-from portail.benefits.models import Payment, PaymentImportRun, PaymentLine
+from portail.benefits.models import ACT_FIELDS, Payment, PaymentImportRun, PaymentLine
 from portail.registry.enums import Sex
 from portail.registry.models import Beneficiary, Fund, Member
 from portail.registry.nir import nir_generate
@@ -33,19 +34,6 @@ FUND_CODE = "BENCH"
 # Each repeat: import, import again, raw insert, one after the other (so that a busy machine weighs on the
 # three alike).
 REPEATS = 3
-PAYMENT_COLUMNS = ("id", "external_id", "member_id", "beneficiary_id", "paid_on", "amount", "payee", "received_at")
-LINE_COLUMNS = (
-    "payment_id",
-    "care_date",
-    "nature",
-    "practitioner",
-    "amount_charged",
-    "base",
-    "rate",
-    "reimbursed",
-    "flat_fee",
-    "deductible",
-)
 NATURES = [nature for nature in ActNature.values if nature != ActNature.SICK_LEAVE]
 
 
@@ -194,7 +182,7 @@ def raw_rows(payments: list[dict]) -> tuple[list[tuple], list[tuple]]:
                     datetime.date.fromisoformat(line["care_date"]),
                     line["nature"],
                     line["practitioner"],
-                    *(Decimal(line[name]) for name in LINE_COLUMNS[4:]),
+                    *(Decimal(line[name]) for name in ACT_FIELDS[3:]),
                 )
             )
     return payment_rows, line_rows
@@ -232,31 +220,12 @@ def _adapt(rows: list[tuple]) -> list[tuple]:
 
 
 def time_raw_insert(payment_rows: list[tuple], line_rows: list[tuple]) -> float:
-    payments_table, lines_table = Payment._meta.db_table, PaymentLine._meta.db_table
-    if connection.vendor == "postgresql":
-        started = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f"COPY {payments_table} ({', '.join(PAYMENT_COLUMNS)}) FROM STDIN") as copy:
-                for row in payment_rows:
-                    copy.write_row(row)
-            with raw.copy(f"COPY {lines_table} ({', '.join(LINE_COLUMNS)}) FROM STDIN") as copy:
-                for row in line_rows:
-                    copy.write_row(row)
-        return time.perf_counter() - started
-    payment_values, line_values = _adapt(payment_rows), _adapt(line_rows)
+    if connection.vendor != "postgresql":
+        payment_rows, line_rows = _adapt(payment_rows), _adapt(line_rows)
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {payments_table} ({', '.join(PAYMENT_COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(PAYMENT_COLUMNS))})",
-            payment_values,
-        )
-        cursor.executemany(
-            f"INSERT INTO {lines_table} ({', '.join(LINE_COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(LINE_COLUMNS))})",
-            line_values,
-        )
+    with transaction.atomic():
+        raw_insert(Payment, payment_rows)
+        raw_insert(PaymentLine, line_rows, with_id=False)
     return time.perf_counter() - started
 
 

@@ -47,10 +47,10 @@ class TestGenerator:
     def test_an_interrupted_run_resumes_where_it_stopped(self, small_chunks, monkeypatch):
         write = generator._write_chunk
 
-        def fail_on_second_chunk(writer, shape, chunk, *args):
+        def fail_on_second_chunk(shape, chunk, *args):
             if chunk == 1:
                 raise KeyboardInterrupt
-            return write(writer, shape, chunk, *args)
+            return write(shape, chunk, *args)
 
         monkeypatch.setattr(generator, "_write_chunk", fail_on_second_chunk)
         with pytest.raises(KeyboardInterrupt):
