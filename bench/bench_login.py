@@ -6,57 +6,12 @@ peppered Argon2id verify with the production parameters. The ratio says what
 the rest costs: near 1.0, the hash is the whole bill, as it should be.
 """
 
-import datetime as dt
-import random
 import time
 
-from bench.common import bar, median_and_spread
+from bench.common import PERSONAL_CODE, bar, bench_member, median_and_spread
 
 REPEATS = 40
 QUICK_REPEATS = 12
-PERSONAL_CODE = "48207315"
-
-
-def _member_with_account():
-    from django.contrib.auth.hashers import make_password
-    from django.utils import timezone
-
-    from portail.accounts.enums import SecretQuestion, UserKind
-    from portail.accounts.models import Account, User
-    from portail.registry.models import Fund, Member
-    from portail.registry.nir import nir_generate
-
-    fund, _ = Fund.objects.get_or_create(code="999", defaults={"name": "Caisse de démonstration"})
-    birth_date = dt.date(1981, 4, 9)
-    nir = nir_generate(sex="1", birth_date=birth_date, rng=random.Random(7))
-    member, _ = Member.objects.get_or_create(
-        nir=nir.number,
-        defaults={
-            "last_name": "Benchmark",
-            "first_names": "Paul",
-            "birth_date": birth_date,
-            "sex": "1",
-            "address_line1": "1 rue de la Mesure",
-            "postal_code": "75011",
-            "city": "Paris",
-            "fund": fund,
-        },
-    )
-    # Every benchmark that needs a member shares this one (a full run creates it once).
-    account = Account.objects.filter(member=member).select_related("user").first()
-    if account is not None:
-        return nir, account.user
-    user = User(username="assure-bench", kind=UserKind.MEMBER)
-    user.set_password(PERSONAL_CODE)
-    user.save()
-    Account.objects.create(
-        user=user,
-        member=member,
-        secret_question=SecretQuestion.FIRST_PET,
-        secret_answer_hash=make_password("medor"),
-        terms_accepted_at=timezone.now(),
-    )
-    return nir, user
 
 
 def run(quick: bool) -> dict:
@@ -64,7 +19,7 @@ def run(quick: bool) -> dict:
     from django.test import Client
     from django.urls import reverse
 
-    nir, user = _member_with_account()
+    nir, user = bench_member()
     repeats = QUICK_REPEATS if quick else REPEATS
     url = reverse("public:member_space")
 

@@ -15,8 +15,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from bench.bench_login import PERSONAL_CODE, _member_with_account
-from bench.common import bar, percentile
+from bench.common import PERSONAL_CODE, bar, bench_member, percentile
 from bench.server import PortalServer, Visitor
 
 
@@ -84,7 +83,7 @@ def run(quick: bool, *, database_url: str, var_dir: Path) -> dict:
 
     from portail.benefits.models import Payment
 
-    nir, user = _member_with_account()
+    nir, user = bench_member()
     member = user.account.member
     page = reverse("benefits:payments") + "?view=detail"
 

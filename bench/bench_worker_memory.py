@@ -12,9 +12,8 @@ stops at 2,000 requests.
 import datetime as dt
 from pathlib import Path
 
-from bench.bench_login import PERSONAL_CODE, _member_with_account
 from bench.bench_payments_page import payments_for
-from bench.common import bar
+from bench.common import PERSONAL_CODE, bar, bench_member
 from bench.server import PortalServer, Visitor
 
 
@@ -50,7 +49,7 @@ def run(quick: bool, *, database_url: str, var_dir: Path) -> dict:
 
     from portail.benefits.models import Payment
 
-    nir, user = _member_with_account()
+    nir, user = bench_member()
     member = user.account.member
     if not Payment.objects.filter(member=member).exists():
         payments_for(member, 60, prefix="MEMORY")
