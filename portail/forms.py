@@ -73,7 +73,7 @@ class PortailForm(forms.Form):
         if not self.memoize_rendering or template_name or context or renderer or not self.is_bound or self.errors:
             return super().render(template_name, context, renderer)
         key = (
-            type(self).__qualname__,
+            f"{type(self).__module__}.{type(self).__qualname__}",
             get_language(),
             self.prefix,
             self.auto_id,

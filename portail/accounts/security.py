@@ -86,8 +86,9 @@ class LockoutState:
 
 def lockout_state(*, digest: str, now: dt.datetime) -> LockoutState:
     """lockout_until(), and whether the slate is already clean, in one read of the cache."""
-    found = cache.get_many(_keys(digest))
-    return LockoutState(locked_until=_until(found.get(_keys(digest)[2]), now), clean=not found)
+    keys = _keys(digest)
+    found = cache.get_many(keys)
+    return LockoutState(locked_until=_until(found.get(keys[2]), now), clean=not found)
 
 
 def lockout_register_failure(*, digest: str, now: dt.datetime) -> FailureOutcome:

@@ -51,9 +51,10 @@ class PaymentFilterForm(PortailForm):
 
     def __init__(self, data, *, member, today: dt.date):
         # The months shown are the months used: with no choice made, the lists show the default period.
+        self.default_start = months_before(today, settings.PORTAIL_PAYMENTS_DEFAULT_MONTHS - 1)
         data = data.copy()
         if not data.get("start"):
-            data["start"] = months_before(today, settings.PORTAIL_PAYMENTS_DEFAULT_MONTHS - 1).strftime("%Y-%m")
+            data["start"] = self.default_start.strftime("%Y-%m")
         if not data.get("end"):
             data["end"] = today.strftime("%Y-%m")
         super().__init__(data)
@@ -70,8 +71,7 @@ class PaymentFilterForm(PortailForm):
 
     def clean(self):
         cleaned = super().clean()
-        default_start = months_before(self.today, settings.PORTAIL_PAYMENTS_DEFAULT_MONTHS - 1)
-        start = dt.date.fromisoformat(cleaned["start"] + "-01") if cleaned.get("start") else default_start
+        start = dt.date.fromisoformat(cleaned["start"] + "-01") if cleaned.get("start") else self.default_start
         end = dt.date.fromisoformat(cleaned["end"] + "-01") if cleaned.get("end") else self.today.replace(day=1)
         if start > end:
             self.add_error("end", _("Le mois de fin doit être le même que le mois de début, ou après."))
