@@ -15,7 +15,7 @@ def _test_cache() -> dict:
     base = redis_url.rsplit("/", 1)[0] if redis_url.rsplit("/", 1)[-1].isdigit() else redis_url.rstrip("/")
     # A fresh cache per test: a key prefix of its own (the keys expire; the db is the suite's alone).
     return {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "portail.operations.cache.RedisCache",
         "LOCATION": f"{base}/{TEST_REDIS_DB}",
         "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "TIMEOUT": 3600,

@@ -137,8 +137,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     # Redis holds the cache (lockout and rate-limit counters), the sessions and
     # the task queue (RQ), shared by every web and worker process on every host.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    CACHES = {"default": {"BACKEND": "portail.operations.cache.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "portail.accounts.sessions.cache"
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}

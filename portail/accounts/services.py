@@ -196,30 +196,42 @@ class LoginResult:
     locked_until: dt.datetime | None = None
 
 
-@transaction.atomic
 def login_attempt(*, nir: Nir, secret: str, client_ip: str | None, now: dt.datetime) -> LoginResult:
     """NIR + a code: the personal code of an account, or a provisional code.
-    The answer for an unknown NIR is the same as for a wrong code."""
+    The answer for an unknown NIR is the same as for a wrong code.
+
+    The usual case, a member with an account and the right personal code, reads one row and writes one event,
+    with no transaction around the hash; every other case runs in one transaction (it locks the
+    provisional code and counts the failure)."""
     digest = nir_digest(nir.number)
     lockout = security.lockout_state(digest=digest, now=now)
     if lockout.locked_until is not None:
         return LoginResult(status=LoginStatus.LOCKED, locked_until=lockout.locked_until)
 
-    # The usual case, a member with an account, in one query; the member alone otherwise.
     account = (
         Account.objects.select_related("user", "member")
         .filter(member__nir=nir.number, status=AccountStatus.ACTIVE)
         .first()
     )
+    if account is not None and account.user.check_password(secret):
+        if not lockout.clean:
+            security.lockout_clear(digest=digest)
+        security_event_record(kind=SecurityEventKind.LOGIN_SUCCEEDED, member=account.member, client_ip=client_ip)
+        return LoginResult(status=LoginStatus.SUCCESS, user=account.user, member_id=account.member_id)
+    return _login_without_personal_code(
+        nir=nir, account=account, secret=secret, client_ip=client_ip, now=now, digest=digest
+    )
+
+
+@transaction.atomic
+def _login_without_personal_code(
+    *, nir: Nir, account: Account | None, secret: str, client_ip: str | None, now: dt.datetime, digest: str
+) -> LoginResult:
+    """No account, or its personal code was wrong: a provisional code, or a failure counted."""
     member = account.member if account is not None else member_for_nir(nir)
     if member is None:
         _dummy_check(secret)
     else:
-        if account is not None and account.user.check_password(secret):
-            if not lockout.clean:
-                security.lockout_clear(digest=digest)
-            security_event_record(kind=SecurityEventKind.LOGIN_SUCCEEDED, member=member, client_ip=client_ip)
-            return LoginResult(status=LoginStatus.SUCCESS, user=account.user, member_id=member.pk)
         code = _active_code(member, now)
         if code is not None and provisional_code_check(code=code, secret=secret, now=now, client_ip=client_ip):
             security.lockout_clear(digest=digest)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -76,6 +77,7 @@ def _log_member_in(request, user):
 
 
 @login_not_required
+@transaction.non_atomic_requests  # login_attempt opens a transaction where it needs one, never around the hash
 def login_view(request):
     if request.user.is_authenticated and hasattr(request.user, "account"):
         return redirect("accounts:home")

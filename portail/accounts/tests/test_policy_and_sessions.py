@@ -5,6 +5,7 @@ from http import HTTPStatus
 import pytest
 import time_machine
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from portail.accounts.enums import SecretQuestion
 from portail.accounts.policy import normalise_answer, personal_code_validate
+from portail.accounts.sessions.cache import SessionStore
 from portail.accounts.tests.test_services import PERSONAL_CODE, create_account, issue, unknown_nir
 from portail.accounts.tests.test_views import without_csrf
 from portail.registry.factories import MemberFactory
@@ -100,12 +102,40 @@ class TestSessions:
         account = create_account(MemberFactory())
         with CaptureQueriesContext(connection) as queries:
             assert self.login(client, account.member).status_code == HTTPStatus.FOUND
-        writes = [
-            q["sql"] for q in queries.captured_queries if "django_session" in q["sql"] and "SELECT" not in q["sql"]
-        ]
-        assert len(writes) == 1 and writes[0].startswith("INSERT")
+        statements = [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]]
+        assert len(statements) == 1 and statements[0].startswith("INSERT")  # no "is this key taken?" first
         data = Session.objects.get(session_key=client.cookies["sessionid"].value).get_decoded()
         assert data["_auth_user_id"] == str(account.user.pk) and "auth_at" in data
+        assert client.get(reverse("accounts:home")).status_code == HTTPStatus.OK
+
+    def test_in_the_cache_too_a_login_stores_its_session_once(self, client, settings, monkeypatch):
+        # The store used with Redis; it works on any cache, here the suite's.
+        settings.SESSION_ENGINE = "portail.accounts.sessions.cache"
+        account = create_account(MemberFactory())
+        client.get(reverse("public:member_space"))
+        client.session.save()
+        before = client.session.session_key
+        store, calls = caches[settings.SESSION_CACHE_ALIAS], []
+
+        def spy(name, original):
+            def call(key, *args, **kwargs):
+                if "sessions" in key:
+                    calls.append((name, key))
+                return original(key, *args, **kwargs)
+
+            return call
+
+        for name in ("add", "set", "get", "has_key", "delete"):
+            monkeypatch.setattr(store, name, spy(name, getattr(store, name)))
+        assert self.login(client, account.member).status_code == HTTPStatus.FOUND
+        after = client.cookies["sessionid"].value
+        # Read the visitor's session, drop it (fixation), store the new one once: no empty write, no lookup.
+        assert [name for name, _ in calls] == ["get", "delete", "add"]
+        assert before in calls[1][1] and after in calls[2][1] and after != before
+        monkeypatch.undo()
+        data = SessionStore(after).load()
+        assert data["_auth_user_id"] == str(account.user.pk) and "auth_at" in data
+        assert SessionStore(before).load() == {}
         assert client.get(reverse("accounts:home")).status_code == HTTPStatus.OK
 
     def test_idle_session_ends_after_20_minutes(self, client):

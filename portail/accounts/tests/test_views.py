@@ -3,13 +3,14 @@ import re
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from portail.accounts.enums import SecretQuestion
-from portail.accounts.models import Account
-from portail.accounts.tests.test_services import PERSONAL_CODE, issue, unknown_nir
+from portail.accounts.enums import SecretQuestion, SecurityEventKind
+from portail.accounts.models import Account, SecurityEvent, User
+from portail.accounts.tests.test_services import PERSONAL_CODE, create_account, issue, unknown_nir
 from portail.post.models import Email, Letter
 from portail.registry.factories import MemberFactory
 
@@ -147,3 +148,21 @@ class TestJourney:
         for sent in Email.objects.all():
             for secret in secrets[:3]:
                 assert secret not in sent.body and secret not in sent.subject
+
+    def test_no_transaction_is_open_while_the_code_is_hashed(self, client, monkeypatch):
+        # A login's Argon2id takes tens of milliseconds: a transaction open meanwhile would hold a database
+        # connection (a PgBouncer server connection in transaction mode) for nothing. The wrong-code path
+        # still runs in one (it locks the provisional code and counts the failure).
+        account, seen = create_account(MemberFactory()), []
+
+        real_check_password = User.check_password
+
+        def check_password(user, secret):
+            seen.append(connection.in_atomic_block)
+            return real_check_password(user, secret)
+
+        monkeypatch.setattr(User, "check_password", check_password)
+        response = client.post(reverse("public:member_space"), {"nir": account.member.nir, "code": PERSONAL_CODE})
+        assert response.status_code == HTTPStatus.FOUND and response["Location"] == reverse("accounts:home")
+        assert seen == [False]
+        assert SecurityEvent.objects.filter(member=account.member, kind=SecurityEventKind.LOGIN_SUCCEEDED).exists()

@@ -236,7 +236,7 @@ class TestInboxList:
         # session (when sessions are in the database, not in Redis), user, OTP device, the request's
         # savepoint and its release, the role (groups), the paginator's count, the page (threads with
         # member and agent), the overdue count.
-        session_queries = 0 if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache" else 1
+        session_queries = 0 if settings.SESSION_ENGINE == "portail.accounts.sessions.cache" else 1
         with django_assert_num_queries(8 + session_queries):
             response = as_agent.get(reverse("backoffice:inbox"))
         assert len(response.context["rows"]) == min(count, inbox.INBOX_PAGE_SIZE)
