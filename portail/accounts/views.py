@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from portail.accounts import security, services
@@ -109,9 +110,12 @@ def login_view(request):
                 return _locked(request, result.locked_until)
             form.add_error(
                 None,
-                _(
+                ngettext(
                     "Le numéro de sécurité sociale ou le code est incorrect. Vérifiez-les et réessayez : "
-                    "encore %(count)d essai(s) avant le blocage temporaire."
+                    "encore %(count)d essai avant le blocage temporaire.",
+                    "Le numéro de sécurité sociale ou le code est incorrect. Vérifiez-les et réessayez : "
+                    "encore %(count)d essais avant le blocage temporaire.",
+                    result.remaining_tries,
                 )
                 % {"count": result.remaining_tries},
             )

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -92,10 +93,15 @@ def login_view(request):
         now = timezone.now()
         retry_after = security.client_throttle_retry_after(ip=ip, now=now)
         if retry_after is not None:
+            minutes = max(1, round(retry_after / 60))
             form.add_error(
                 None,
-                _("Trop d'essais depuis cette adresse réseau : réessayez dans %(minutes)d minute(s).")
-                % {"minutes": max(1, round(retry_after / 60))},
+                ngettext(
+                    "Trop d'essais depuis cette adresse réseau : réessayez dans %(minutes)d minute.",
+                    "Trop d'essais depuis cette adresse réseau : réessayez dans %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
             )
             status = HTTPStatus.TOO_MANY_REQUESTS
         elif form.is_valid():

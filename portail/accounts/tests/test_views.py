@@ -77,6 +77,15 @@ class TestNoEnumeration:
         assert body_known == body_unknown
         assert "incorrect" in body_known
 
+    def test_the_tries_left_are_counted_in_words(self, client):
+        member = MemberFactory()
+        pages = [
+            client.post(reverse("public:member_space"), {"nir": member.nir, "code": "11112222"}).content.decode()
+            for _ in range(2)
+        ]
+        assert "encore 2 essais avant le blocage temporaire." in pages[0]
+        assert "encore 1 essai avant le blocage temporaire." in pages[1]
+
 
 @pytest.mark.django_db
 class TestCsrf:

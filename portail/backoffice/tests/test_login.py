@@ -88,6 +88,17 @@ class TestLogin:
         assert "essais erronés" in response.content.decode()
         assert "backoffice_login" not in client.session
 
+    @pytest.mark.parametrize(("into_the_window", "says"), [(60, "14 minutes."), (14 * 60 + 10, "1 minute.")])
+    def test_a_throttled_address_is_told_when_to_come_back(self, client, settings, into_the_window, says):
+        settings.PORTAIL_LOGIN_FAILURES_PER_CLIENT = 2
+        window_start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a multiple of the 15-minute window
+        with time_machine.travel(window_start + dt.timedelta(seconds=into_the_window), tick=False):
+            for _ in range(2):
+                password_step(client, "personne", "wrong-password-again")
+            response = password_step(client, agent_make(role=AgentRole.AGENT).username)
+        assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+        assert f"réessayez dans {says}" in response.content.decode()
+
     def test_wrong_tokens_count_toward_the_lock(self, client, settings):
         user = agent_make(role=AgentRole.AGENT)
         password_step(client, user.username)

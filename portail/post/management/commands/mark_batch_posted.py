@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portail.post.models import PrintBatch
 from portail.post.services import print_batch_mark_posted
@@ -24,9 +25,14 @@ class Command(BaseCommand):
                 % {"id": batch.pk, "date": f"{timezone.localtime(batch.posted_at):%d/%m/%Y %H:%M}"}
             )
             return
+        count = batch.letters.count()
         self.stdout.write(
             self.style.SUCCESS(
-                _("Lot n° %(id)s remis à La Poste : %(count)s courrier(s) marqué(s) envoyé(s).")
-                % {"id": batch.pk, "count": batch.letters.count()}
+                ngettext(
+                    "Lot n° %(id)s remis à La Poste : %(count)s courrier marqué envoyé.",
+                    "Lot n° %(id)s remis à La Poste : %(count)s courriers marqués envoyés.",
+                    count,
+                )
+                % {"id": batch.pk, "count": count}
             )
         )
