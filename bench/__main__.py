@@ -84,6 +84,12 @@ def machine() -> dict:
     }
 
 
+def _setup_differences(before: dict, now: dict) -> str:
+    """What differs between two reports' setups ("" if nothing but the date), e.g. "cpu: A → B"."""
+    changed = [key for key, value in now.items() if key != "date" and before.get(key) != value]
+    return "; ".join(f"{key}: {before.get(key)} → {now[key]}" for key in changed)
+
+
 def _summary(benchmarks: dict) -> list[tuple[str, str, str, str, str]]:
     """One line per figure of docs/benchmarks.md: (number, figure, measured, target, whether it is met)."""
 
@@ -217,8 +223,18 @@ def main() -> int:
         stem = "quick" if arguments.quick else "latest"
         latest = RESULTS_DIR / f"{stem}.json"
         if arguments.only and latest.exists():
-            # A partial run updates its own figures and keeps the others.
-            report["benchmarks"] = json.loads(latest.read_text())["benchmarks"]
+            # A partial run updates its own figures and keeps the others, if they were measured on the same
+            # machine, database and cache: one report never mixes two setups under one heading.
+            previous = json.loads(latest.read_text())
+            differences = _setup_differences(previous["machine"], report["machine"])
+            if differences:
+                print(
+                    f"{latest} was measured on another setup ({differences}): run every benchmark "
+                    "to replace it, not some of them.",
+                    file=sys.stderr,
+                )
+                return 2
+            report["benchmarks"] = previous["benchmarks"]
         for name in names:
             print(f"== {name}", flush=True)
             started = time.perf_counter()
