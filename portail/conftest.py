@@ -8,15 +8,20 @@ import pytest
 TEST_REDIS_DB = 9
 
 
+def suite_redis_location(redis_url: str) -> str:
+    """The suite's own database on the Redis server of redis_url."""
+    base = redis_url.rsplit("/", 1)[0] if redis_url.rsplit("/", 1)[-1].isdigit() else redis_url.rstrip("/")
+    return f"{base}/{TEST_REDIS_DB}"
+
+
 def _test_cache() -> dict:
     redis_url = os.environ.get("REDIS_URL", "").strip()
     if not redis_url:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
-    base = redis_url.rsplit("/", 1)[0] if redis_url.rsplit("/", 1)[-1].isdigit() else redis_url.rstrip("/")
     # A fresh cache per test: a key prefix of its own (the keys expire; the db is the suite's alone).
     return {
         "BACKEND": "portail.operations.cache.RedisCache",
-        "LOCATION": f"{base}/{TEST_REDIS_DB}",
+        "LOCATION": suite_redis_location(redis_url),
         "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "TIMEOUT": 3600,
     }
