@@ -148,7 +148,7 @@ def demo_account_ensure(*, today: dt.date | None = None) -> Account:
             terms_accepted_at=timezone.now(),
         )
     if (
-        not Payment.objects.filter(external_id__startswith=f"DEMO-{today:%Y%m}").exists()
+        not Payment.objects.filter(member=member, external_id__startswith=f"DEMO-{today:%Y%m}").exists()
         or not Statement.objects.filter(member=member).exists()
     ):
         payments_import(lines=_payment_lines(member, today), source="compte de démonstration")
