@@ -108,6 +108,26 @@ class TestSessions:
         assert data["_auth_user_id"] == str(account.user.pk) and "auth_at" in data
         assert client.get(reverse("accounts:home")).status_code == HTTPStatus.OK
 
+    def test_a_login_reads_one_row_and_writes_two_then_its_session(self, client, settings):
+        settings.SESSION_ENGINE = "portail.accounts.sessions"  # the store without Redis, even when REDIS_URL is set
+        account = create_account(MemberFactory())
+        client.get(reverse("public:member_space"))  # the maintenance lookup, once per process and test
+        with CaptureQueriesContext(connection) as queries:
+            assert self.login(client, account.member).status_code == HTTPStatus.FOUND
+        statements = [" ".join(q["sql"].split()[:3]).replace('"', "") for q in queries.captured_queries]
+        # The account with its user and member, the security event, last_login: no transaction around them
+        # (nor around the hash between the first two). Then the session, in its own (a savepoint in a test).
+        assert [statement.split()[0] for statement in statements] == [
+            "SELECT",
+            "INSERT",
+            "UPDATE",
+            "SAVEPOINT",
+            "INSERT",
+            "RELEASE",
+        ], statements
+        assert statements[1] == "INSERT INTO accounts_securityevent" and statements[2] == "UPDATE accounts_user SET"
+        assert statements[4] == "INSERT INTO django_session"
+
     def test_in_the_cache_too_a_login_stores_its_session_once(self, client, settings, monkeypatch):
         # The store used with Redis; it works on any cache, here the suite's.
         settings.SESSION_ENGINE = "portail.accounts.sessions.cache"
