@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from portail.benefits.enums import ActNature, Payee
 from portail.benefits.models import ACT_FIELDS, Payment, PaymentQuerySet
+from portail.benefits.statements import COLUMNS
 from portail.benefits.templatetags.money import format_money, format_rate
 
 PAYMENT_FIELDS = ("pk", "paid_on", "amount", "payee", "beneficiary__first_names")
@@ -71,18 +72,10 @@ def payment_tables(payments: list[PagePayment]) -> SafeString:
     flat_fee_label, deductible_label = _("participation forfaitaire"), _("franchise")
     your_care = _("vos soins")
     caption = _("Paiement du %(date)s : %(amount)s, versé à : %(payee)s – %(whose)s")
+    # The statement's columns: the same acts under the same headings on both pages.
+    number_class = ' class="number"'
     headers = "".join(
-        f'<th scope="col"{css}>{escape(label)}</th>'
-        for label, css in (
-            (_("Date des soins"), ""),
-            (_("Nature"), ""),
-            (_("Professionnel de santé"), ""),
-            (_("Montant payé"), ' class="number"'),
-            (_("Base de remboursement"), ' class="number"'),
-            (_("Taux"), ' class="number"'),
-            (_("Remboursé"), ' class="number"'),
-            (_("Déductions"), ' class="number"'),
-        )
+        f'<th scope="col"{number_class if number else ""}>{escape(str(label))}</th>' for label, number in COLUMNS
     )
     head = f"<thead><tr>{headers}</tr></thead>"
     paid_label = escape(_("Montant versé"))
