@@ -9,6 +9,7 @@ duplicate of any statement still online.
 """
 
 import datetime as dt
+import functools
 import logging
 import math
 from dataclasses import dataclass, field
@@ -56,6 +57,12 @@ PDF_SIZE_CACHE_SECONDS = 90 * 24 * 3600
 
 def month_label(month: dt.date) -> str:
     """ "mars 2026" (in the active language)."""
+    return _month_label_in(month, translation.get_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _month_label_in(month: dt.date, language: str) -> str:
+    # Kept per process: a payments page shows 26 of them, the same every time.
     return formats.date_format(month, "F Y")
 
 

@@ -1,33 +1,22 @@
 import datetime as dt
-import functools
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.shortcuts import render
-from django.utils import formats, timezone
-from django.utils.translation import get_language
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portail.accounts.decorators import member_view
 from portail.benefits.enums import Payee
 from portail.benefits.models import Payment, months_before
 from portail.benefits.selectors import PagePayment, page_payments, payment_summary_rows, payment_tables
+from portail.benefits.statements import month_label
 from portail.forms import PortailForm
 
 SUMMARY, DETAILED = "resume", "detail"
 MYSELF = "assure"
-
-
-def _month_label(month: dt.date) -> str:
-    return _month_label_in(month, get_language())
-
-
-@functools.lru_cache(maxsize=256)
-def _month_label_in(month: dt.date, language: str) -> str:
-    """ "décembre 2026": 26 of them on every payments page, the same for months."""
-    return formats.date_format(month, "F Y")
 
 
 def _next_month(month: dt.date) -> dt.date:
@@ -60,7 +49,7 @@ class PaymentFilterForm(PortailForm):
         super().__init__(data)
         self.today = today
         months = [months_before(today, index) for index in range(settings.PORTAIL_STATEMENTS_KEEP_MONTHS)]
-        month_choices = [(month.strftime("%Y-%m"), _month_label(month)) for month in months]
+        month_choices = [(month.strftime("%Y-%m"), month_label(month)) for month in months]
         self.fields["start"].choices = month_choices
         self.fields["end"].choices = month_choices
         self.fields["beneficiary"].choices = [
@@ -109,8 +98,8 @@ def _summary(payments: list[PagePayment], form: PaymentFilterForm) -> dict:
         "payments": payment_tables(payments) if detailed else payment_summary_rows(payments),
         "payment_count": len(payments),
         "detailed": detailed,
-        "start_label": _month_label(criteria["start_month"]) if "start_month" in criteria else "",
-        "end_label": _month_label(criteria["end_month"]) if "end_month" in criteria else "",
+        "start_label": month_label(criteria["start_month"]) if "start_month" in criteria else "",
+        "end_label": month_label(criteria["end_month"]) if "end_month" in criteria else "",
         "total_to_member": to_member,
         "total_to_professionals": to_professionals,
         "total": to_member + to_professionals,
