@@ -9,9 +9,12 @@ from tqdm import tqdm
 
 
 def median_and_spread(samples: list[float]) -> tuple[float, float]:
-    """The median, and the p10–p90 spread (the width of the middle 80 % of the samples)."""
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[int(len(ordered) * 0.9) - 1] - ordered[len(ordered) // 10]
+    """The median, and the p10–p90 spread (the width of the middle 80 % of the samples), interpolated: with
+    three samples it still spans them, where picking ranks would give the median minus the lowest."""
+    if len(samples) < 2:
+        return statistics.median(samples), 0.0
+    deciles = statistics.quantiles(samples, n=10, method="inclusive")
+    return statistics.median(samples), deciles[-1] - deciles[0]
 
 
 def percentile(samples: list[float], fraction: float) -> float:
