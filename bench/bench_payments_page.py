@@ -20,16 +20,20 @@ from bench.server import PortalServer, Visitor
 
 
 def payments_for(member, count: int, *, prefix: str) -> None:
-    """`count` payments of 2 acts each within the last 6 months."""
+    """`count` payments of 2 acts each, spread over the page's default months: all of them on the page, whatever
+    the day of the month."""
+    from django.conf import settings
+
     from portail.benefits.enums import ActNature, Payee
-    from portail.benefits.models import Payment, PaymentLine
+    from portail.benefits.models import Payment, PaymentLine, months_before
 
     today = dt.date.today()
+    span = (today - months_before(today, settings.PORTAIL_PAYMENTS_DEFAULT_MONTHS - 1)).days + 1
     payments = Payment.objects.bulk_create(
         Payment(
             external_id=f"{prefix}-{index}",
             member=member,
-            paid_on=today - dt.timedelta(days=(index * 173) % 175),
+            paid_on=today - dt.timedelta(days=index * span // count),
             amount=Decimal("41.30"),
             payee=Payee.MEMBER if index % 3 else Payee.PROFESSIONAL,
         )
