@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from bench.common import bar, percentile
-from bench.generate import ACCOUNT_EVERY, BENCH_CODE
+from bench.generate import ACCOUNT_EVERY, BENCH_CODE, _admin_connection
 from bench.server import PROJECT_DIR, PortalServer, Visitor
 
 POSTGRESQL = "postgresql://postgres@127.0.0.1:5432/"
@@ -84,11 +84,13 @@ def _plans(url: str, member_id: int) -> dict[str, str]:
         }
 
 
-def _postgresql_reachable() -> bool:
+def _postgresql_reachable(*urls: str) -> bool:
+    """Whether the servers of these URLs answer (the URLs the run will use, not a default one)."""
     import psycopg
 
     try:
-        psycopg.connect(POSTGRESQL + "postgres", connect_timeout=3).close()
+        for url in urls:
+            _admin_connection(url)[1].close()
         return True
     except psycopg.OperationalError:
         return False
@@ -97,15 +99,15 @@ def _postgresql_reachable() -> bool:
 def run(quick: bool, *, var_dir: Path) -> dict:
     from django.urls import reverse
 
-    if quick or not _postgresql_reachable():
+    large_url = os.environ.get("BENCH_NATIONAL_URL", POSTGRESQL + "portail_national")
+    small_url = os.environ.get("BENCH_SMALL_URL", POSTGRESQL + "portail_bench_10k")
+    if quick or not _postgresql_reachable(large_url, small_url):
         large_members, small_members = 10_000, 1_000
         large_url = f"sqlite:///{var_dir / 'scale-large.sqlite3'}"
         small_url = f"sqlite:///{var_dir / 'scale-small.sqlite3'}"
         engine = "SQLite" + ("" if quick else " (PostgreSQL unreachable)")
     else:
         large_members, small_members = 1_000_000, 10_000
-        large_url = os.environ.get("BENCH_NATIONAL_URL", POSTGRESQL + "portail_national")
-        small_url = os.environ.get("BENCH_SMALL_URL", POSTGRESQL + "portail_bench_10k")
         engine = "PostgreSQL"
 
     print(f"   generating (or resuming) {large_members:,} members, then {small_members:,}", file=sys.stderr)
