@@ -22,13 +22,13 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-def bar(total: float, description: str, unit: str = "it") -> tqdm:
-    """A progress bar on stderr (the figures go to stdout)."""
+def bar(total: float, description: str, unit: str = "it", file=None) -> tqdm:
+    """A progress bar on stderr (the figures go to stdout), or on `file`."""
     return tqdm(
         total=total,
         desc=f"   {description}",
         unit=unit,
-        file=sys.stderr,
+        file=file or sys.stderr,
         leave=False,
         dynamic_ncols=True,
         mininterval=1.0,

@@ -26,6 +26,8 @@ import sys
 import time
 from decimal import Decimal
 
+from bench.common import bar
+
 CHUNK_MEMBERS = 10_000
 MONTHS = 24
 SEED = 2010
@@ -98,7 +100,6 @@ class Shape:
 
     def __init__(self, *, members: int, payments: int, anchor: dt.date):
         self.members = members
-        self.payments = payments
         self.anchor = anchor
         self.mean = payments / members
         self.mu = math.log(self.mean) - SIGMA**2 / 2
@@ -303,18 +304,6 @@ def _reset_sequences(connection) -> None:
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {last})")
 
 
-def _progress(done: int, total: int, started: float, rows: int) -> str:
-    width = 30
-    filled = int(width * done / total)
-    elapsed = time.perf_counter() - started
-    rate = rows / elapsed if elapsed else 0
-    remaining = elapsed / done * (total - done) if done else 0
-    return (
-        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} chunks, "
-        f"{rate:,.0f} rows/s, {remaining / 60:.1f} min left "
-    )
-
-
 def generate(*, members: int, payments: int, anchor: dt.date | None = None, out=sys.stderr) -> dict:
     """Fill the current database (Django's default connection, migrated) up to the given shape."""
     from django.contrib.auth.hashers import make_password
@@ -332,7 +321,8 @@ def generate(*, members: int, payments: int, anchor: dt.date | None = None, out=
     password = make_password(BENCH_CODE)
     started = time.perf_counter()
     written = {"members": 0, "payments": 0, "acts": 0}
-    for position, chunk in enumerate(todo, start=1):
+    progress = bar(len(todo), f"chunks of {CHUNK_MEMBERS:,} members", unit="chunk", file=out)
+    for chunk in todo:
         chunk_started = time.perf_counter()
         with transaction.atomic():
             counts = _write_chunk(shape, chunk, fund.pk, password)
@@ -345,9 +335,9 @@ def generate(*, members: int, payments: int, anchor: dt.date | None = None, out=
                 )
         for key, value in zip(written, counts, strict=True):
             written[key] += value
-        print(_progress(position, len(todo), started, sum(written.values())), end="", file=out, flush=True)
-    if todo:
-        print(file=out)
+        progress.set_postfix_str(f"{sum(written.values()) / (time.perf_counter() - started):,.0f} rows/s")
+        progress.update(1)
+    progress.close()
     _reset_sequences(connection)
     if connection.vendor == "postgresql" and todo:
         with connection.cursor() as cursor:

@@ -108,10 +108,6 @@ class BeneficiaryRef:
     first_names: str
     birth_date: datetime.date
 
-    @property
-    def key(self) -> tuple[str, str, datetime.date]:
-        return name_key(self.last_name), name_key(self.first_names), self.birth_date
-
 
 @dataclass(frozen=True, slots=True)
 class ActData:

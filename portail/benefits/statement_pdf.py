@@ -111,7 +111,6 @@ def _styles() -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle("title", fontName=font.bold, fontSize=13, leading=17, textColor=BRAND, spaceAfter=6),
         "body": ParagraphStyle("body", fontName=font.regular, fontSize=9.5, leading=13, spaceAfter=4),
         "small": ParagraphStyle("small", fontName=font.regular, fontSize=8, leading=10.5, spaceAfter=3),
-        "group": ParagraphStyle("group", fontName=font.bold, fontSize=8, leading=10.5),
         "subhead": ParagraphStyle("subhead", fontName=font.bold, fontSize=8.5, leading=11, keepWithNext=1),
     }
 
