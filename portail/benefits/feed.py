@@ -189,17 +189,23 @@ def _text(data: dict, field: str, reasons: list[str], *, max_length: int, blank:
     return None
 
 
+@functools.lru_cache(maxsize=10_000)  # a feed names few distinct days
+def _day(value: str) -> datetime.date | None:
+    """The date of an "AAAA-MM-JJ" text, or None if it is not one or does not exist."""
+    if not _DATE.fullmatch(value):
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _date(data: dict, field: str, reasons: list[str], *, latest: datetime.date) -> datetime.date | None:
     value = _field(data, field, reasons)
     if value is _MISSING:
         return None
     label = LABELS[field]
-    day = None
-    if isinstance(value, str) and _DATE.fullmatch(value):
-        try:
-            day = datetime.date.fromisoformat(value)
-        except ValueError:
-            day = None
+    day = _day(value) if isinstance(value, str) else None
     if day is None:
         reasons.append(
             _("%(label)s « %(value)s » invalide, format attendu AAAA-MM-JJ") % {"label": label, "value": _shown(value)}
@@ -519,19 +525,9 @@ _FAST_ACT_AMOUNTS = re.compile(
         + [_amount_pattern(DEDUCTION_LIMIT)] * 2
     )
 ).fullmatch
-# Valid dates, and the values of valid amounts, remembered by one import (a feed names few distinct days, and
-# deductions and rates take few values), at most this many of each.
-_FAST_REMEMBERED_MAX = 10_000
-
-
-class _Decimals(dict):
-    """The Decimal of each amount already checked (text, int or Decimal), computed once."""
-
-    def __missing__(self, value) -> Decimal:
-        if len(self) >= _FAST_REMEMBERED_MAX:
-            self.clear()
-        number = self[value] = Decimal(value)
-        return number
+# The Decimal of each amount already checked (text, int or Decimal), remembered: deductions and rates take
+# few values.
+_fast_decimal = functools.lru_cache(maxsize=10_000)(Decimal)
 
 
 class _FastBeneficiary(msgspec.Struct):
@@ -563,22 +559,7 @@ def _fast_text(value: str) -> bool:
 def _fast_reader(today: datetime.date) -> Callable[[str], PaymentRow | None]:
     """The fast path, for one import: a function giving a line's PaymentRow, or None when the line is not
     in the usual form or not valid (payment_parse() then accepts it or says why)."""
-    today_text = today.isoformat()
-    dates: set[str] = set()  # valid dates met, "AAAA-MM-JJ": their text order is their date order
-    decimals = _Decimals()
-
-    def date_valid(value: str) -> bool:
-        """What _date() accepts, but for the future."""
-        if not _DATE.fullmatch(value):
-            return False
-        try:
-            datetime.date.fromisoformat(value)
-        except ValueError:
-            return False
-        if len(dates) >= _FAST_REMEMBERED_MAX:
-            dates.clear()
-        dates.add(value)
-        return True
+    today_text = today.isoformat()  # "AAAA-MM-JJ" texts compare as their dates do
 
     def read(text: str) -> PaymentRow | None:
         try:
@@ -586,13 +567,13 @@ def _fast_reader(today: datetime.date) -> Callable[[str], PaymentRow | None]:
         except (msgspec.DecodeError, UnicodeEncodeError):  # not in the usual form; bytes that were not UTF-8
             return None
         paid_on = data.paid_on
-        if not (paid_on in dates or date_valid(paid_on)) or paid_on > today_text or not _fast_text(data.id):
+        if _day(paid_on) is None or paid_on > today_text or not _fast_text(data.id):
             return None
         total = ZERO
         for act in data.lines:
             care_date = act.care_date
             if (
-                not (care_date in dates or date_valid(care_date))
+                _day(care_date) is None
                 or care_date > paid_on
                 or not act.practitioner.isprintable()  # may be empty; see _fast_text()
                 or not _FAST_ACT_AMOUNTS(
@@ -602,22 +583,20 @@ def _fast_reader(today: datetime.date) -> Callable[[str], PaymentRow | None]:
             ):
                 return None
             # The six amounts are checked: text, int or Decimal, all hashable.
-            total += decimals[act.reimbursed] - decimals[act.flat_fee] - decimals[act.deductible]
+            total += _fast_decimal(act.reimbursed) - _fast_decimal(act.flat_fee) - _fast_decimal(act.deductible)
         if not _FAST_AMOUNT(f"{data.amount}") or total != Decimal(data.amount):
             return None
         beneficiary = data.beneficiary
         if beneficiary is not None:
-            birth_date = beneficiary.birth_date
+            birth_date = _day(beneficiary.birth_date)
             if (
-                not (birth_date in dates or date_valid(birth_date))
-                or birth_date > today_text
+                birth_date is None
+                or birth_date > today
                 or not _fast_text(beneficiary.last_name)
                 or not _fast_text(beneficiary.first_names)
             ):
                 return None
-            beneficiary = BeneficiaryRef(
-                beneficiary.last_name, beneficiary.first_names, datetime.date.fromisoformat(birth_date)
-            )
+            beneficiary = BeneficiaryRef(beneficiary.last_name, beneficiary.first_names, birth_date)
         try:
             nir = _nir_parse_cached(data.nir)
         except NirError:
