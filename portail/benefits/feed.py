@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from portail.benefits.enums import ActNature, Payee
 from portail.benefits.models import ACT_FIELDS, FeedSource, Payment, PaymentImportRun, PaymentLine
-from portail.registry.importing import ImportProgress, Rejection
+from portail.registry.importing import ImportProgress, Rejection, parse_iso_date
 from portail.registry.models import REJECTIONS_STORED_MAX, Beneficiary, Member
 from portail.registry.nir import Nir, NirError, parse_nir
 
@@ -58,7 +58,6 @@ PRACTITIONER_MAX_LENGTH = PaymentLine._meta.get_field("practitioner").max_length
 LAST_NAME_MAX_LENGTH = Beneficiary._meta.get_field("last_name").max_length
 FIRST_NAMES_MAX_LENGTH = Beneficiary._meta.get_field("first_names").max_length
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept by errors="surrogateescape"
 # Control characters and lone surrogates (from "\ud800" escapes): PostgreSQL refuses NUL and surrogates.
@@ -189,15 +188,7 @@ def _text(data: dict, field: str, reasons: list[str], *, max_length: int, blank:
     return None
 
 
-@functools.lru_cache(maxsize=10_000)  # a feed names few distinct days
-def _day(value: str) -> datetime.date | None:
-    """The date of an "AAAA-MM-JJ" text, or None if it is not one or does not exist."""
-    if not _DATE.fullmatch(value):
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        return None
+_day = functools.lru_cache(maxsize=10_000)(parse_iso_date)  # remembered: a feed names few distinct days
 
 
 def _date(data: dict, field: str, reasons: list[str], *, latest: datetime.date) -> datetime.date | None:

@@ -63,8 +63,8 @@ COLUMN_LABELS = {
 TEXT_COLUMNS = ("last_name", "first_names", "address_line1", "address_line2", "city", "email", "doctor_name")
 
 DEFAULT_BATCH_SIZE = 2000
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_POSTAL_CODE = re.compile(r"\d{5}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only: \d also takes other scripts' digits
+_POSTAL_CODE = re.compile(r"[0-9]{5}")
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept by errors="surrogateescape"
 
 
@@ -105,7 +105,9 @@ def _field_model_max_length(column: str) -> int:
 _MAX_LENGTHS = {column: _field_model_max_length(column) for column in TEXT_COLUMNS}
 
 
-def _parse_date(value: str) -> datetime.date | None:
+def parse_iso_date(value: str) -> datetime.date | None:
+    """The date of an "AAAA-MM-JJ" text, or None if it is not one or does not exist (the register's and the
+    payment feed's dates)."""
     if not _DATE.fullmatch(value):
         return None
     try:
@@ -145,7 +147,7 @@ def member_row_parse(values: dict[str, str], *, today: datetime.date) -> MemberD
 
     birth_date = None
     if row["birth_date"]:
-        birth_date = _parse_date(row["birth_date"])
+        birth_date = parse_iso_date(row["birth_date"])
         if birth_date is None:
             reasons.append(
                 _("date de naissance « %(value)s » invalide, format attendu AAAA-MM-JJ") % {"value": row["birth_date"]}
@@ -175,7 +177,7 @@ def member_row_parse(values: dict[str, str], *, today: datetime.date) -> MemberD
 
     doctor_since = None
     if row["doctor_since"]:
-        doctor_since = _parse_date(row["doctor_since"])
+        doctor_since = parse_iso_date(row["doctor_since"])
         if doctor_since is None:
             reasons.append(
                 _("date de déclaration du médecin traitant « %(value)s » invalide, format attendu AAAA-MM-JJ")
