@@ -173,23 +173,15 @@ def raw_insert(model, rows: list[tuple], *, with_id: bool = True) -> None:
     """`rows` into `model`'s table as fast as the database takes them, without the ORM: COPY on PostgreSQL,
     one executemany on SQLite (values already as SQLite stores them). Rows hold every column of the table,
     in the model's field order, the id first if `with_id`; None is SQL NULL. The benchmarks' raw reference
-    for the payment feed is this function too."""
-    from django.db import connection
+    for the payment feed is this function too, with the feed's own writer (portail.benefits.feed.rows_write)."""
+    from portail.benefits.feed import rows_write
 
     if not rows:
         return
-    table = model._meta.db_table
-    columns = ", ".join(field.column for field in model._meta.concrete_fields if with_id or not field.primary_key)
-    if len(rows[0]) != columns.count(",") + 1:
-        raise ValueError(f"{table} has {columns.count(',') + 1} columns, the rows {len(rows[0])}")
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(rows[0]))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608 -- model's names
+    columns = tuple(field.column for field in model._meta.concrete_fields if with_id or not field.primary_key)
+    if len(rows[0]) != len(columns):
+        raise ValueError(f"{model._meta.db_table} has {len(columns)} columns, the rows {len(rows[0])}")
+    rows_write(model, columns, rows)
 
 
 def _ensure_tables(connection) -> None:

@@ -730,8 +730,9 @@ def _payment_ids_reserve(count: int) -> list[int] | None:
     return None
 
 
-def _rows_write(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Write `rows` (values in `columns` order): COPY on PostgreSQL, one executemany() elsewhere."""
+def rows_write(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Write `rows` (values in `columns` order) without the ORM: COPY on PostgreSQL, one executemany()
+    elsewhere. The feed's writer, and the benchmarks' raw reference (bench.generate.raw_insert)."""
     quote = connection.ops.quote_name
     table, names = quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
     with connection.cursor() as cursor:
@@ -759,7 +760,7 @@ def _payments_insert(accepted: list[tuple[PaymentRow, int, int | None]]) -> None
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     ids = _payment_ids_reserve(len(accepted))
     if ids is None:
-        _rows_write(
+        rows_write(
             Payment,
             _PAYMENT_COLUMNS,
             [
@@ -772,7 +773,7 @@ def _payments_insert(accepted: list[tuple[PaymentRow, int, int | None]]) -> None
         )
         ids = [by_external_id[row.external_id] for row, _, _ in accepted]
     else:
-        _rows_write(
+        rows_write(
             Payment,
             ("id", *_PAYMENT_COLUMNS),
             [
@@ -781,7 +782,7 @@ def _payments_insert(accepted: list[tuple[PaymentRow, int, int | None]]) -> None
             ],
         )
     astuple = msgspec.structs.astuple
-    _rows_write(
+    rows_write(
         PaymentLine,
         _ACT_COLUMNS,
         [(pk, *astuple(act)) for pk, (row, _, _) in zip(ids, accepted, strict=True) for act in row.acts],
